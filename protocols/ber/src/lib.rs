@@ -1,0 +1,3 @@
+//! ber
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

@@ -1,0 +1,3 @@
+//! cap
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

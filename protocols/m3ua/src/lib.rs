@@ -1,0 +1,3 @@
+//! m3ua
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

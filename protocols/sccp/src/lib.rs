@@ -1,0 +1,3 @@
+//! sccp
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

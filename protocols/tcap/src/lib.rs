@@ -1,0 +1,3 @@
+//! tcap
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
+pub mod prepaid;
