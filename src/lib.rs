@@ -1,2 +1,3 @@
 //! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
 pub mod prepaid;
+pub mod trace;
