@@ -1,3 +1,4 @@
 //! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
+pub mod config;
 pub mod prepaid;
 pub mod trace;
