@@ -126,7 +126,10 @@ impl SccpAddress {
     pub fn encoded_len(&self) -> usize {
         1 + if self.point_code.is_some() { 2 } else { 0 }
             + usize::from(self.ssn.is_some())
-            + self.global_title.as_ref().map_or(0, GlobalTitle::encoded_len)
+            + self
+                .global_title
+                .as_ref()
+                .map_or(0, GlobalTitle::encoded_len)
     }
 
     /// Checks that every field fits its place on the wire.
@@ -231,7 +234,10 @@ mod tests {
     fn pc_ssn_route() {
         let bytes = [0x43, 0x23, 0x01, 0x92];
         let a = SccpAddress::decode(&bytes).unwrap();
-        assert_eq!(a, SccpAddress::route_on_ssn(Some(PointCode(0x123)), Ssn::CAP));
+        assert_eq!(
+            a,
+            SccpAddress::route_on_ssn(Some(PointCode(0x123)), Ssn::CAP)
+        );
         assert_eq!(enc(&a), bytes);
     }
 
@@ -335,7 +341,10 @@ mod tests {
         assert_eq!(SccpAddress::decode(&long), Err(AddressError::TooManyDigits));
         let mut b = BytesMut::new();
         let bad = SccpAddress::route_on_ssn(Some(PointCode(0x4000)), Ssn::CAP);
-        assert_eq!(bad.encode(&mut b), Err(EncodeError::PointCodeOutOfRange(0x4000)));
+        assert_eq!(
+            bad.encode(&mut b),
+            Err(EncodeError::PointCodeOutOfRange(0x4000))
+        );
         assert!(b.is_empty());
     }
 

@@ -206,7 +206,10 @@ mod tests {
         let d = Digits::from_bcd(&[0x21, 0x43, 0x65], false).unwrap();
         assert_eq!(d.as_str(), "123456");
         // A non-zero filler (some implementations send F) is ignored.
-        assert_eq!(Digits::from_bcd(&[0x21, 0xf3], true).unwrap().as_str(), "123");
+        assert_eq!(
+            Digits::from_bcd(&[0x21, 0xf3], true).unwrap().as_str(),
+            "123"
+        );
         let mut b = BytesMut::new();
         Digits::new("12345").unwrap().encode_bcd(&mut b);
         assert_eq!(&b[..], &[0x21, 0x43, 0x05]);
@@ -223,7 +226,10 @@ mod tests {
             Digits::from_bcd(&[0x11; 17], false),
             Err(AddressError::TooManyDigits)
         );
-        assert_eq!(format!("{:?}", Digits::new("12").unwrap()), "Digits(\"12\")");
+        assert_eq!(
+            format!("{:?}", Digits::new("12").unwrap()),
+            "Digits(\"12\")"
+        );
         assert!(RawOctets::new(&[0; 33]).is_none());
     }
 }

@@ -63,9 +63,6 @@ pub enum DecodeError {
     /// The optional-part pointer addresses an octet beyond the end of the message.
     #[error("optional part pointer points outside the message")]
     OptionalPointerOutOfRange,
-    /// The optional-part pointer addresses an octet inside the fixed part or the pointer block.
-    #[error("optional part pointer points into the fixed part")]
-    OptionalPointerIntoFixedPart,
     /// A parameter's length octet announces more octets than the message holds.
     #[error("{0} runs past the end of the message")]
     ParameterOverrun(ParameterName),

@@ -279,7 +279,9 @@ impl GlobalTitle {
     /// Encoded length in octets.
     pub(crate) fn encoded_len(&self) -> usize {
         match self {
-            GlobalTitle::Nai { digits, .. } | GlobalTitle::Tt { digits, .. } => 1 + digits.bcd_len(),
+            GlobalTitle::Nai { digits, .. } | GlobalTitle::Tt { digits, .. } => {
+                1 + digits.bcd_len()
+            }
             GlobalTitle::TtNpEs { address, .. } => 2 + address.len(),
             GlobalTitle::TtNpEsNai { address, .. } => 3 + address.len(),
             GlobalTitle::Other { raw, .. } => raw.as_slice().len(),

@@ -38,7 +38,9 @@ impl Optionals {
         let seg = self
             .segmentation
             .map_or(0, |_| 2 + usize::from(Segmentation::LEN));
-        let imp = self.importance.map_or(0, |_| 2 + usize::from(Importance::LEN));
+        let imp = self
+            .importance
+            .map_or(0, |_| 2 + usize::from(Importance::LEN));
         seg + imp + 1
     }
 }
@@ -85,7 +87,10 @@ fn mandatory<'a>(
 }
 
 fn address(value: &[u8], name: ParameterName) -> Result<SccpAddress, DecodeError> {
-    SccpAddress::decode(value).map_err(|reason| DecodeError::Address { param: name, reason })
+    SccpAddress::decode(value).map_err(|reason| DecodeError::Address {
+        param: name,
+        reason,
+    })
 }
 
 /// Parses the optional part starting at `at`; returns the optionals and the octets consumed.
@@ -122,8 +127,22 @@ pub(crate) fn decode_body(
         return Err(DecodeError::Truncated("pointers"));
     }
     let mut end = var_start;
-    let called = mandatory(msg, ptr_pos, var_start, 0, ParameterName::CALLED_PARTY_ADDRESS, &mut end)?;
-    let calling = mandatory(msg, ptr_pos, var_start, 1, ParameterName::CALLING_PARTY_ADDRESS, &mut end)?;
+    let called = mandatory(
+        msg,
+        ptr_pos,
+        var_start,
+        0,
+        ParameterName::CALLED_PARTY_ADDRESS,
+        &mut end,
+    )?;
+    let calling = mandatory(
+        msg,
+        ptr_pos,
+        var_start,
+        1,
+        ParameterName::CALLING_PARTY_ADDRESS,
+        &mut end,
+    )?;
     let data = mandatory(msg, ptr_pos, var_start, 2, ParameterName::DATA, &mut end)?;
     let called = address(called, ParameterName::CALLED_PARTY_ADDRESS)?;
     let calling = address(calling, ParameterName::CALLING_PARTY_ADDRESS)?;
@@ -133,10 +152,8 @@ pub(crate) fn decode_body(
         let pos = ptr_pos + 3;
         let p = usize::from(*msg.get(pos).ok_or(DecodeError::Truncated("pointers"))?);
         if p != 0 {
+            // The optional pointer is the last one, so it cannot point back into the fixed part.
             let target = pos + p;
-            if target < var_start {
-                return Err(DecodeError::OptionalPointerIntoFixedPart);
-            }
             let at = msg
                 .get(target..)
                 .filter(|s| !s.is_empty())

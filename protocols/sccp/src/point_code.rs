@@ -27,7 +27,9 @@ impl PointCode {
         if zone > 7 || sp > 7 {
             return None;
         }
-        Some(PointCode(((zone as u16) << 11) | ((area as u16) << 3) | sp as u16))
+        Some(PointCode(
+            ((zone as u16) << 11) | ((area as u16) << 3) | sp as u16,
+        ))
     }
 
     /// Decodes the little-endian wire value (spare bits ignored).
@@ -62,9 +64,18 @@ mod tests {
     #[test]
     fn little_endian_and_spare_bits() {
         // 0x0d, 0x3f -> 0x3f0d; spare bits of the high octet ignored.
-        assert_eq!(PointCode::from_wire(u16::from_le_bytes([0x0d, 0x3f])), PointCode(0x3f0d));
-        assert_eq!(PointCode::from_wire(u16::from_le_bytes([0x0d, 0xff])), PointCode(0x3f0d));
-        assert_eq!(PointCode::from_383(2, 34, 5), Some(PointCode(2 << 11 | 34 << 3 | 5)));
+        assert_eq!(
+            PointCode::from_wire(u16::from_le_bytes([0x0d, 0x3f])),
+            PointCode(0x3f0d)
+        );
+        assert_eq!(
+            PointCode::from_wire(u16::from_le_bytes([0x0d, 0xff])),
+            PointCode(0x3f0d)
+        );
+        assert_eq!(
+            PointCode::from_383(2, 34, 5),
+            Some(PointCode(2 << 11 | 34 << 3 | 5))
+        );
         assert_eq!(PointCode::new(0x4000), None);
     }
 }

@@ -76,6 +76,9 @@ mod tests {
             ProtocolClass::from_octet(0x02),
             Err(crate::DecodeError::InvalidProtocolClass(2))
         );
-        assert_eq!(ProtocolClass::from_octet(0x80).map(|p| p.to_octet()), Ok(0x80));
+        assert_eq!(
+            ProtocolClass::from_octet(0x80).map(|p| p.to_octet()),
+            Ok(0x80)
+        );
     }
 }
