@@ -2,3 +2,4 @@
 pub mod config;
 pub mod prepaid;
 pub mod trace;
+pub mod metrics;

@@ -1,0 +1,166 @@
+//! Metric names, descriptions and the Prometheus recorder.
+//!
+//! Names follow `strowger_<subsystem>_<thing>_<unit>` with `_total` for counters and base
+//! units; labels take values from small fixed sets (never a number, call id or MSISDN).
+//! `docs/metrics.md` is the operator's catalogue of the same list; a test keeps the two equal.
+
+use std::sync::OnceLock;
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Link and message metrics of the M3UA layer.
+pub const M3UA_LINKS: &str = "strowger_m3ua_links";
+/// M3UA messages per direction and class.
+pub const M3UA_MESSAGES: &str = "strowger_m3ua_messages_total";
+/// Messages per layer, type and direction (sccp, tcap).
+pub const LAYER_MESSAGES: &str = "strowger_layer_messages_total";
+/// Decode errors per layer and reason.
+pub const DECODE_ERRORS: &str = "strowger_decode_errors_total";
+/// Live TCAP dialogues.
+pub const TCAP_DIALOGUES_ACTIVE: &str = "strowger_tcap_dialogues_active";
+/// TCAP dialogues begun.
+pub const TCAP_DIALOGUES_BEGUN: &str = "strowger_tcap_dialogues_begun_total";
+/// TCAP dialogues ended normally.
+pub const TCAP_DIALOGUES_ENDED: &str = "strowger_tcap_dialogues_ended_total";
+/// TCAP dialogues aborted, by cause.
+pub const TCAP_DIALOGUES_ABORTED: &str = "strowger_tcap_dialogues_aborted_total";
+/// TCAP dialogues closed by the idle timer.
+pub const TCAP_DIALOGUES_TIMED_OUT: &str = "strowger_tcap_dialogues_timed_out_total";
+/// CAP/INAP operations by opcode and direction.
+pub const CAP_OPERATIONS: &str = "strowger_cap_operations_total";
+/// Call attempts by outcome.
+pub const CALLS: &str = "strowger_calls_total";
+/// InitialDP received → first answer sent.
+pub const CALL_SETUP_SECONDS: &str = "strowger_call_setup_seconds";
+/// Answered call durations.
+pub const CALL_DURATION_SECONDS: &str = "strowger_call_duration_seconds";
+/// Live prepaid reservations.
+pub const PREPAID_RESERVATIONS: &str = "strowger_prepaid_reservations_live";
+/// Money moved by prepaid operation (applied, deducted, returned, expired), minor units.
+pub const PREPAID_MONEY: &str = "strowger_prepaid_money_minor_units_total";
+/// Prepaid requests by operation and result.
+pub const PREPAID_REQUESTS: &str = "strowger_prepaid_requests_total";
+/// Ledger group commits.
+pub const LEDGER_COMMITS: &str = "strowger_ledger_commits_total";
+/// Records per group commit.
+pub const LEDGER_BATCH_RECORDS: &str = "strowger_ledger_batch_records";
+/// fdatasync latency.
+pub const LEDGER_FSYNC_SECONDS: &str = "strowger_ledger_fsync_seconds";
+/// Journal bytes on disk.
+pub const LEDGER_JOURNAL_BYTES: &str = "strowger_ledger_journal_bytes";
+/// Ledger write/fsync failures.
+pub const LEDGER_FAILURES: &str = "strowger_ledger_failures_total";
+/// Reservations expired by the ledger.
+pub const LEDGER_EXPIRED: &str = "strowger_ledger_reservations_expired_total";
+/// InitialDPs refused by admission control.
+pub const ADMISSION_REJECTIONS: &str = "strowger_admission_rejections_total";
+/// CallGap operations sent.
+pub const CALLGAPS_SENT: &str = "strowger_callgap_sent_total";
+/// 1 while admission control is refusing calls.
+pub const OVERLOAD_ACTIVE: &str = "strowger_overload_active";
+/// Messages waiting in call actor mailboxes (sampled).
+pub const MAILBOX_DEPTH: &str = "strowger_actor_mailbox_depth";
+/// Process CPU time.
+pub const PROCESS_CPU_SECONDS: &str = "strowger_process_cpu_seconds_total";
+/// Process resident memory.
+pub const PROCESS_RESIDENT_BYTES: &str = "strowger_process_resident_memory_bytes";
+/// CDRs written.
+pub const CDRS_WRITTEN: &str = "strowger_cdr_records_total";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Install the Prometheus recorder once per process and describe every metric. Returns the
+/// handle `/metrics` renders from. Safe to call more than once.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_seconds".into()),
+                    &[
+                        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                        0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
+                    ],
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(LEDGER_BATCH_RECORDS.into()),
+                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0],
+                    )
+                });
+            let handle = match builder.and_then(|b| b.install_recorder()) {
+                Ok(h) => h,
+                // Another recorder is installed (e.g. in-process tests): keep a private one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            };
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    describe_gauge!(M3UA_LINKS, "M3UA links by state (up = ASP active)");
+    describe_counter!(M3UA_MESSAGES, "M3UA messages by direction and message class");
+    describe_counter!(LAYER_MESSAGES, "SCCP and TCAP messages by layer, type and direction");
+    describe_counter!(DECODE_ERRORS, "Messages that failed to decode, by layer and reason");
+    describe_gauge!(TCAP_DIALOGUES_ACTIVE, "TCAP dialogues alive now");
+    describe_counter!(TCAP_DIALOGUES_BEGUN, "TCAP dialogues begun by an SSP");
+    describe_counter!(TCAP_DIALOGUES_ENDED, "TCAP dialogues ended normally");
+    describe_counter!(TCAP_DIALOGUES_ABORTED, "TCAP dialogues aborted, by cause");
+    describe_counter!(TCAP_DIALOGUES_TIMED_OUT, "TCAP dialogues closed by the idle timer");
+    describe_counter!(CAP_OPERATIONS, "CAP/INAP operations by operation and direction");
+    describe_counter!(CALLS, "Call attempts by outcome");
+    describe_histogram!(
+        CALL_SETUP_SECONDS,
+        Unit::Seconds,
+        "InitialDP received to the SCP's first answer sent"
+    );
+    describe_histogram!(CALL_DURATION_SECONDS, Unit::Seconds, "Answered call duration");
+    describe_gauge!(PREPAID_RESERVATIONS, "Prepaid reservations (applied fees) alive now");
+    describe_counter!(
+        PREPAID_MONEY,
+        "Money moved by prepaid operations, in minor units: applied, deducted, returned, expired"
+    );
+    describe_counter!(PREPAID_REQUESTS, "Prepaid requests by operation and result");
+    describe_counter!(LEDGER_COMMITS, "Ledger group commits (one fdatasync each)");
+    describe_histogram!(LEDGER_BATCH_RECORDS, "Records made durable per group commit");
+    describe_histogram!(LEDGER_FSYNC_SECONDS, Unit::Seconds, "Ledger fdatasync latency");
+    describe_gauge!(LEDGER_JOURNAL_BYTES, Unit::Bytes, "Ledger journal size on disk");
+    describe_counter!(LEDGER_FAILURES, "Ledger write or fsync failures");
+    describe_counter!(LEDGER_EXPIRED, "Reservations expired because their call was gone");
+    describe_counter!(ADMISSION_REJECTIONS, "InitialDPs refused by admission control");
+    describe_counter!(CALLGAPS_SENT, "CallGap operations sent to SSPs");
+    describe_gauge!(OVERLOAD_ACTIVE, "1 while admission control refuses new calls");
+    describe_gauge!(MAILBOX_DEPTH, "Messages waiting in actor mailboxes (sampled)");
+    describe_counter!(PROCESS_CPU_SECONDS, Unit::Seconds, "CPU time used by the process");
+    describe_gauge!(PROCESS_RESIDENT_BYTES, Unit::Bytes, "Resident memory of the process");
+    describe_counter!(CDRS_WRITTEN, "Call detail records written");
+}
+
+/// Sample the process's CPU time and resident memory from /proc (Linux).
+pub fn sample_process() {
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+        // Fields after the command name (which may contain spaces) start after ')'.
+        if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after ')'.
+            let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+                + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            let hz = clock_ticks();
+            metrics::counter!(PROCESS_CPU_SECONDS).absolute(ticks / hz.max(1));
+            let rss_pages = f.get(21).and_then(|r| r.parse::<u64>().ok()).unwrap_or(0);
+            metrics::gauge!(PROCESS_RESIDENT_BYTES).set((rss_pages * page_size()) as f64);
+        }
+    }
+}
+
+fn clock_ticks() -> u64 {
+    // _SC_CLK_TCK is 100 on every Linux we run on.
+    100
+}
+
+fn page_size() -> u64 {
+    4096
+}
