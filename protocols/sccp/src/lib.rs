@@ -3,7 +3,22 @@
 //! Decodes and encodes UDT, UDTS, XUDT and XUDTS with their party addresses (point code, SSN,
 //! global title GTI 1–4 with BCD digits). Decoding is zero-copy and allocation-free: the user data
 //! borrows from the input, and addresses are small `Copy` values with inline digit storage.
-//! Encoding appends to a [`bytes::BytesMut`].
+//! Encoding appends to a [`bytes::BytesMut`] and validates before writing, so a failed encode
+//! leaves the buffer as it was.
+//!
+//! | item | Q.713 clause |
+//! |------|--------------|
+//! | [`Udt`], [`Udts`], [`Xudt`], [`Xudts`] | §4.10, §4.11, §4.18, §4.19 |
+//! | pointers, optional part | §1.7, §2.3 |
+//! | [`ProtocolClass`] | §3.6 |
+//! | [`ReturnCause`] | §3.12 |
+//! | [`SccpAddress`], [`PointCode`], [`Ssn`] | §3.4 |
+//! | [`GlobalTitle`], [`Digits`] | §3.4.2.3 |
+//! | [`Segmentation`], hop counter, [`Importance`] | §3.17, §3.18, §3.19 |
+//! | service messages ([`Message::service_message`]) | Q.714 §4.2 |
+//!
+//! Not supported: connection-oriented messages and LUDT/LUDTS (reported as
+//! [`DecodeError::UnsupportedMessageType`]), ANSI T1.112 address formats.
 //!
 //! ```
 //! use strowger_sccp::{decode, Message, ReturnCause};
