@@ -172,7 +172,7 @@ fn parse_u8(i: &[u8]) -> IResult<&[u8], u8> {
 
 /// The addresses of a reply to a message received with `called` and `calling`: returns
 /// `(reply_called, reply_calling)`, i.e. the received calling address becomes the called address
-/// and vice versa (Q.714 §4.1 / DESIGN.md §3).
+/// and vice versa (DESIGN.md §3).
 pub fn reply_addresses(called: &SccpAddress, calling: &SccpAddress) -> (SccpAddress, SccpAddress) {
     (*calling, *called)
 }

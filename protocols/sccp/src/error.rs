@@ -115,7 +115,8 @@ pub enum EncodeError {
         /// Its length.
         len: usize,
     },
-    /// A one-octet pointer cannot reach the parameter (the message is too long).
+    /// A one-octet pointer cannot reach the parameter (the message is too long). The optional
+    /// part is named by [`ParameterName::END_OF_OPTIONAL_PARAMETERS`].
     #[error("pointer to {0} exceeds 255")]
     PointerOverflow(ParameterName),
 }

@@ -24,7 +24,8 @@ use crate::{Importance, MessageType, ProtocolClass, Segmentation, HOP_COUNTER_MA
 pub struct Xudt<'a> {
     /// Protocol class and return option.
     pub protocol_class: ProtocolClass,
-    /// Hop counter (Q.713 §3.18: 15 at origin, decremented at each GT translation).
+    /// Hop counter (Q.713 §3.18: 15 at origin, decremented at each GT translation). Decoded as
+    /// received, whatever its value; checking it (0 → hop counter violation) is the caller's job.
     pub hop_counter: u8,
     /// Called party address.
     pub called: SccpAddress,
