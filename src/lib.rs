@@ -3,3 +3,4 @@ pub mod config;
 pub mod prepaid;
 pub mod trace;
 pub mod metrics;
+pub mod cdr_sink;
