@@ -332,6 +332,110 @@ impl<'a> From<Body<'a>> for Message<'a> {
     }
 }
 
+fn own(c: Option<Cow<'_, [u8]>>) -> Option<Cow<'static, [u8]>> {
+    c.map(|c| Cow::Owned(c.into_owned()))
+}
+
+impl Body<'_> {
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> Body<'static> {
+        match self {
+            Body::Error(e) => Body::Error(ErrorMessage {
+                diagnostic_information: own(e.diagnostic_information),
+                error_code: e.error_code,
+                routing_contexts: e.routing_contexts,
+                network_appearance: e.network_appearance,
+                affected_point_codes: e.affected_point_codes,
+            }),
+            Body::Notify(n) => Body::Notify(Notify {
+                info_string: own(n.info_string),
+                status: n.status,
+                asp_identifier: n.asp_identifier,
+                routing_contexts: n.routing_contexts,
+            }),
+            Body::Data(d) => Body::Data(Data {
+                protocol_data: d.protocol_data.into_owned(),
+                network_appearance: d.network_appearance,
+                routing_context: d.routing_context,
+                correlation_id: d.correlation_id,
+            }),
+            Body::Duna(d) => Body::Duna(d.into_owned()),
+            Body::Dava(d) => Body::Dava(d.into_owned()),
+            Body::Daud(d) => Body::Daud(d.into_owned()),
+            Body::Drst(d) => Body::Drst(d.into_owned()),
+            Body::Scon(s) => Body::Scon(Scon {
+                info_string: own(s.info_string),
+                network_appearance: s.network_appearance,
+                routing_contexts: s.routing_contexts,
+                affected_point_codes: s.affected_point_codes,
+                concerned_destination: s.concerned_destination,
+                congestion_level: s.congestion_level,
+            }),
+            Body::Dupu(d) => Body::Dupu(Dupu {
+                info_string: own(d.info_string),
+                network_appearance: d.network_appearance,
+                routing_contexts: d.routing_contexts,
+                affected_point_code: d.affected_point_code,
+                user_cause: d.user_cause,
+            }),
+            Body::AspUp(u) => Body::AspUp(u.into_owned()),
+            Body::AspUpAck(u) => Body::AspUpAck(u.into_owned()),
+            Body::AspDown(d) => Body::AspDown(AspDown {
+                info_string: own(d.info_string),
+            }),
+            Body::AspDownAck(d) => Body::AspDownAck(AspDown {
+                info_string: own(d.info_string),
+            }),
+            Body::Beat(b) => Body::Beat(Beat {
+                heartbeat_data: own(b.heartbeat_data),
+            }),
+            Body::BeatAck(b) => Body::BeatAck(Beat {
+                heartbeat_data: own(b.heartbeat_data),
+            }),
+            Body::AspActive(a) => Body::AspActive(a.into_owned()),
+            Body::AspActiveAck(a) => Body::AspActiveAck(a.into_owned()),
+            Body::AspInactive(a) => Body::AspInactive(AspInactive {
+                info_string: own(a.info_string),
+                routing_contexts: a.routing_contexts,
+            }),
+            Body::AspInactiveAck(a) => Body::AspInactiveAck(AspInactive {
+                info_string: own(a.info_string),
+                routing_contexts: a.routing_contexts,
+            }),
+        }
+    }
+}
+
+impl DestinationState<'_> {
+    fn into_owned(self) -> DestinationState<'static> {
+        DestinationState {
+            info_string: own(self.info_string),
+            network_appearance: self.network_appearance,
+            routing_contexts: self.routing_contexts,
+            affected_point_codes: self.affected_point_codes,
+        }
+    }
+}
+
+impl AspUp<'_> {
+    fn into_owned(self) -> AspUp<'static> {
+        AspUp {
+            info_string: own(self.info_string),
+            asp_identifier: self.asp_identifier,
+        }
+    }
+}
+
+impl AspActive<'_> {
+    fn into_owned(self) -> AspActive<'static> {
+        AspActive {
+            info_string: own(self.info_string),
+            traffic_mode: self.traffic_mode,
+            routing_contexts: self.routing_contexts,
+        }
+    }
+}
+
 /// Maps (class, type) to the message name, or the error owed for an unknown one.
 fn message_name(h: &CommonHeader) -> Result<&'static str, DecodeError> {
     use MessageClass as C;
@@ -436,6 +540,21 @@ impl<'a> Message<'a> {
         let len = u32::try_from(total).map_err(|_| EncodeError::MessageTooLong)?;
         out[start + 4..start + 8].copy_from_slice(&len.to_be_bytes());
         Ok(total)
+    }
+
+    /// A copy that borrows nothing, for keeping a message beyond its receive buffer.
+    pub fn into_owned(self) -> Message<'static> {
+        Message {
+            body: self.body.into_owned(),
+            unknown_parameters: self
+                .unknown_parameters
+                .into_iter()
+                .map(|p| RawParameter {
+                    tag: p.tag,
+                    value: Cow::Owned(p.value.into_owned()),
+                })
+                .collect(),
+        }
     }
 
     /// Encodes into a fresh buffer.
@@ -635,3 +754,7 @@ fn encode_body(body: &Body<'_>, out: &mut BytesMut) -> Result<(), EncodeError> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "message_tests.rs"]
+mod tests;
