@@ -1246,3 +1246,7 @@ fn share_or_copy(frame: Option<&Bytes>, part: &[u8]) -> Bytes {
     }
     Bytes::copy_from_slice(part)
 }
+
+#[cfg(test)]
+#[path = "asp_tests.rs"]
+mod tests;
