@@ -1,6 +1,7 @@
 //! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
+pub mod cdr_sink;
 pub mod config;
+pub mod ledger;
+pub mod metrics;
 pub mod prepaid;
 pub mod trace;
-pub mod metrics;
-pub mod cdr_sink;

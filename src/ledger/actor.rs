@@ -1,0 +1,399 @@
+//! The actix shell: one [`AccountActor`] per prepaid account, found through the
+//! [`AccountDirectory`].
+//!
+//! Guarantees:
+//! - All work on one account is serialised by its actor. A decided change is applied to the
+//!   actor's state at once (the next request sees it) and submitted to the ledger; the reply is
+//!   sent only once the record is durable (pipelined group commit). Every other reply — reads,
+//!   refusals, idempotent retries — also waits until everything the actor has submitted so far is
+//!   durable, so no answer ever reflects a change that could be lost in a crash.
+//! - At most one live actor per account: an idle actor first waits until its records are
+//!   durable (hence in the ledger's materialised state), removes itself from the directory, and
+//!   answers anything still in its mailbox with [`Retired`], which the directory resends to a
+//!   fresh actor that loads the account from the materialised state.
+//! - Actors holding reservations never go idle; each schedules the expiry of its earliest
+//!   reservation deadline. At start the directory starts an actor for every account that holds
+//!   reservations, so reservations recovered after a restart expire too.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use actix::dev::ToEnvelope;
+use actix::prelude::*;
+use actix_rt::ArbiterHandle;
+use dashmap::DashMap;
+
+use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse, Refusal};
+
+use super::account::{Account, AccountView, AdminError, AdminRequest, Decision, UnixSecs};
+use super::{unix_now, Ledger};
+
+/// The actor has retired (stopped for idleness); resend through the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retired;
+
+/// A prepaid operation (claims 3–8) for the account's actor.
+#[derive(Debug, Clone)]
+pub struct PrepaidOp(pub PrepaidRequest);
+
+impl Message for PrepaidOp {
+    type Result = Result<PrepaidResponse, Retired>;
+}
+
+/// An administrative operation for the account's actor.
+#[derive(Debug, Clone)]
+pub struct AdminOp(pub AdminRequest);
+
+impl Message for AdminOp {
+    type Result = Result<Result<AccountView, AdminError>, Retired>;
+}
+
+/// Per-account prepaid actor.
+pub struct AccountActor {
+    id: AccountId,
+    account: Option<Account>,
+    ledger: Ledger,
+    directory: Weak<DirInner>,
+    last_seq: u64,
+    last_used: Instant,
+    idle: Duration,
+    retired: bool,
+    expiry: Option<(UnixSecs, SpawnHandle)>,
+}
+
+impl Actor for AccountActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.schedule_expiry(ctx);
+        ctx.run_later(self.idle, Self::check_idle);
+    }
+}
+
+impl AccountActor {
+    fn new(id: AccountId, ledger: Ledger, directory: Weak<DirInner>) -> Self {
+        let account = ledger.account(&id);
+        let idle = Duration::from_secs(ledger.config().actor_idle_secs.max(1));
+        AccountActor {
+            last_seq: account.as_ref().map_or(0, |a| a.applied_seq),
+            id,
+            account,
+            ledger,
+            directory,
+            last_used: Instant::now(),
+            idle,
+            retired: false,
+            expiry: None,
+        }
+    }
+
+    fn check_idle(&mut self, ctx: &mut Context<Self>) {
+        if self.retired {
+            return;
+        }
+        let holds = self
+            .account
+            .as_ref()
+            .is_some_and(|a| !a.reservations.is_empty());
+        let since = self.last_used.elapsed();
+        if holds || since < self.idle {
+            ctx.run_later(
+                self.idle
+                    .saturating_sub(since)
+                    .max(Duration::from_millis(100)),
+                Self::check_idle,
+            );
+            return;
+        }
+        let d = self.ledger.durable();
+        if d.seq < self.last_seq && !d.failed {
+            ctx.run_later(Duration::from_millis(100), Self::check_idle);
+            return;
+        }
+        if let Some(dir) = self.directory.upgrade() {
+            let me = ctx.address();
+            dir.actors.remove_if(&self.id, |_, a| *a == me);
+        }
+        self.retired = true;
+        ctx.stop();
+    }
+
+    fn schedule_expiry(&mut self, ctx: &mut Context<Self>) {
+        let next = self.account.as_ref().and_then(Account::next_deadline);
+        if self.expiry.map(|(d, _)| d) == next {
+            return;
+        }
+        if let Some((_, h)) = self.expiry.take() {
+            ctx.cancel_future(h);
+        }
+        if let Some(deadline) = next {
+            let delay = Duration::from_secs(deadline.saturating_sub(unix_now()));
+            let h = ctx.run_later(delay, |act, ctx| {
+                act.expiry = None;
+                act.run_expiry(ctx);
+            });
+            self.expiry = Some((deadline, h));
+        }
+    }
+
+    fn run_expiry(&mut self, ctx: &mut Context<Self>) {
+        if self.retired || !self.ledger.is_healthy() {
+            return;
+        }
+        let now = unix_now();
+        let events = match &self.account {
+            Some(a) => a.decide_expiry(now, self.ledger.rules()),
+            None => Vec::new(),
+        };
+        for ev in events {
+            if self.commit(&ev).is_err() {
+                return;
+            }
+            ::metrics::counter!("strowger_ledger_expired_reservations_total").increment(1);
+            tracing::info!(account = %self.id, event = ?ev.kind, "reservation expired");
+        }
+        self.schedule_expiry(ctx);
+    }
+
+    /// Submit the event and apply it locally; returns its sequence number and the answer.
+    fn commit(&mut self, ev: &super::Event) -> Result<(u64, PrepaidResponse), Refusal> {
+        let seq = self.ledger.submit(ev.clone())?;
+        let answer = Account::apply_to(&mut self.account, ev, self.ledger.rules());
+        if let Some(a) = self.account.as_mut() {
+            a.applied_seq = seq;
+        }
+        self.last_seq = seq;
+        Ok((seq, answer))
+    }
+
+    fn when_durable<T: Send + 'static>(
+        &self,
+        seq: u64,
+        answer: T,
+        unavailable: impl FnOnce() -> T + Send + 'static,
+    ) -> ResponseFuture<Result<T, Retired>> {
+        if self.ledger.durable().seq >= seq {
+            return Box::pin(std::future::ready(Ok(answer)));
+        }
+        let ledger = self.ledger.clone();
+        Box::pin(async move {
+            match ledger.wait_durable(seq).await {
+                Ok(()) => Ok(answer),
+                Err(_) => Ok(unavailable()),
+            }
+        })
+    }
+}
+
+impl Handler<PrepaidOp> for AccountActor {
+    type Result = ResponseFuture<Result<PrepaidResponse, Retired>>;
+
+    fn handle(&mut self, msg: PrepaidOp, ctx: &mut Context<Self>) -> Self::Result {
+        if self.retired {
+            return Box::pin(std::future::ready(Err(Retired)));
+        }
+        self.last_used = Instant::now();
+        if !self.ledger.is_healthy() {
+            return Box::pin(std::future::ready(Ok(PrepaidResponse::Refused(
+                Refusal::LedgerUnavailable,
+            ))));
+        }
+        let decision = match &self.account {
+            None => Err(Refusal::UnknownAccount),
+            Some(a) => a.decide(&msg.0, unix_now(), self.ledger.rules()),
+        };
+        let (answer, seq) = match decision {
+            Err(r) => (PrepaidResponse::Refused(r), self.last_seq),
+            Ok(Decision::Reply(r)) => (r, self.last_seq),
+            Ok(Decision::Change(ev)) => match self.commit(&ev) {
+                Err(r) => return Box::pin(std::future::ready(Ok(PrepaidResponse::Refused(r)))),
+                Ok((seq, answer)) => {
+                    self.schedule_expiry(ctx);
+                    (answer, seq)
+                }
+            },
+        };
+        self.when_durable(seq, answer, || {
+            PrepaidResponse::Refused(Refusal::LedgerUnavailable)
+        })
+    }
+}
+
+impl Handler<AdminOp> for AccountActor {
+    type Result = ResponseFuture<Result<Result<AccountView, AdminError>, Retired>>;
+
+    fn handle(&mut self, msg: AdminOp, ctx: &mut Context<Self>) -> Self::Result {
+        if self.retired {
+            return Box::pin(std::future::ready(Err(Retired)));
+        }
+        self.last_used = Instant::now();
+        let unavailable = || Err(AdminError::LedgerUnavailable);
+        if !self.ledger.is_healthy() {
+            return Box::pin(std::future::ready(Ok(unavailable())));
+        }
+        let answer = match Account::decide_admin(self.account.as_ref(), &msg.0, unix_now()) {
+            Err(e) => Err(e),
+            Ok(None) => self
+                .account
+                .as_ref()
+                .map(Account::view)
+                .ok_or(AdminError::UnknownAccount),
+            Ok(Some(ev)) => match self.commit(&ev) {
+                Err(_) => return Box::pin(std::future::ready(Ok(unavailable()))),
+                Ok(_) => {
+                    self.schedule_expiry(ctx);
+                    self.account
+                        .as_ref()
+                        .map(Account::view)
+                        .ok_or(AdminError::UnknownAccount)
+                }
+            },
+        };
+        self.when_durable(self.last_seq, answer, unavailable)
+    }
+}
+
+pub(crate) struct DirInner {
+    ledger: Ledger,
+    actors: DashMap<AccountId, Addr<AccountActor>>,
+    arbiters: Vec<ArbiterHandle>,
+    next: AtomicUsize,
+}
+
+/// Finds (starting on first use) the actor of each prepaid account. Cheap to clone.
+#[derive(Clone)]
+pub struct AccountDirectory {
+    inner: Arc<DirInner>,
+}
+
+impl std::fmt::Debug for AccountDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountDirectory")
+            .field("live_actors", &self.inner.actors.len())
+            .finish()
+    }
+}
+
+/// How many times a request is resent to a fresh actor after meeting a retiring one.
+const RESENDS: usize = 8;
+
+impl AccountDirectory {
+    /// Create the directory; actors are spread round-robin over `arbiters` (the current
+    /// arbiter if the list is empty). Must be called inside a running actix `System`. Starts an
+    /// actor for every account holding reservations, so their expiry is scheduled.
+    pub fn start(ledger: Ledger, arbiters: Vec<ArbiterHandle>) -> Self {
+        let arbiters = if arbiters.is_empty() {
+            vec![Arbiter::current()]
+        } else {
+            arbiters
+        };
+        let dir = AccountDirectory {
+            inner: Arc::new(DirInner {
+                ledger,
+                actors: DashMap::new(),
+                arbiters,
+                next: AtomicUsize::new(0),
+            }),
+        };
+        let held = dir.inner.ledger.accounts_with_reservations();
+        if !held.is_empty() {
+            tracing::info!(
+                accounts = held.len(),
+                "starting account actors holding reservations"
+            );
+        }
+        for id in held {
+            dir.addr(&id, true);
+        }
+        dir
+    }
+
+    /// The ledger behind the directory.
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// Number of live account actors.
+    pub fn live_actors(&self) -> usize {
+        self.inner.actors.len()
+    }
+
+    fn addr(&self, id: &AccountId, create: bool) -> Option<Addr<AccountActor>> {
+        if let Some(a) = self.inner.actors.get(id) {
+            return Some(a.clone());
+        }
+        if !create {
+            return None;
+        }
+        let entry = self.inner.actors.entry(id.clone()).or_insert_with(|| {
+            let n = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
+            let (id, ledger, weak) = (
+                id.clone(),
+                self.inner.ledger.clone(),
+                Arc::downgrade(&self.inner),
+            );
+            let cap = ledger.config().actor_mailbox.max(1);
+            AccountActor::start_in_arbiter(&self.inner.arbiters[n], move |ctx| {
+                ctx.set_mailbox_capacity(cap);
+                AccountActor::new(id, ledger, weak)
+            })
+        });
+        Some(entry.clone())
+    }
+
+    async fn send<M>(&self, id: &AccountId, create: bool, msg: M) -> Option<M::Result>
+    where
+        M: Message + Clone + Send + 'static,
+        M::Result: Send,
+        AccountActor: Handler<M>,
+        <AccountActor as Actor>::Context: ToEnvelope<AccountActor, M>,
+    {
+        for _ in 0..RESENDS {
+            let addr = self.addr(id, create || self.inner.ledger.contains(id))?;
+            match addr.send(msg.clone()).await {
+                Ok(r) => return Some(r),
+                Err(_) => {
+                    self.inner.actors.remove_if(id, |_, a| *a == addr);
+                }
+            }
+        }
+        tracing::error!(account = %id, "account actor kept stopping; request refused");
+        None
+    }
+
+    /// The prepaid interfaces (claims 3–8): authenticate, apply fee, reapply, deduct, return.
+    /// Answers only when any change it made is durable.
+    pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
+        let id = req.account().clone();
+        for _ in 0..RESENDS {
+            match self.send(&id, false, PrepaidOp(req.clone())).await {
+                None if self.addr(&id, false).is_none() && !self.inner.ledger.contains(&id) => {
+                    return PrepaidResponse::Refused(Refusal::UnknownAccount)
+                }
+                None | Some(Err(Retired)) => continue,
+                Some(Ok(r)) => return r,
+            }
+        }
+        PrepaidResponse::Refused(Refusal::LedgerUnavailable)
+    }
+
+    /// Administrative operations: upsert, top-up, adjust, view.
+    pub async fn admin(&self, req: AdminRequest) -> Result<AccountView, AdminError> {
+        let id = req.account().clone();
+        let create = matches!(req, AdminRequest::Upsert { .. });
+        for _ in 0..RESENDS {
+            match self.send(&id, create, AdminOp(req.clone())).await {
+                None if !create
+                    && self.addr(&id, false).is_none()
+                    && !self.inner.ledger.contains(&id) =>
+                {
+                    return Err(AdminError::UnknownAccount)
+                }
+                None | Some(Err(Retired)) => continue,
+                Some(Ok(r)) => return r,
+            }
+        }
+        Err(AdminError::LedgerUnavailable)
+    }
+}

@@ -1,0 +1,148 @@
+//! The embedded prepaid ledger (DESIGN §5) and the per-account prepaid actors (DESIGN §4).
+//!
+//! - [`account`]: the pure account model — decide/apply, invariants, idempotency memory.
+//! - [`record`], [`journal`]: checksummed records in append-only segments, replay, torn tails.
+//! - [`writer`]: [`Ledger`] — one writer thread with group commit, materialised state, failure state.
+//! - [`snapshot`]: fuzzy snapshots written safely; recovery = newest good snapshot + journal.
+//! - [`actor`]: [`AccountActor`] and [`AccountDirectory`], the actix shell the call logic uses.
+//! - [`bench`]: the ledger benchmark (`strowger bench-ledger`).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub mod account;
+pub mod actor;
+pub mod bench;
+pub mod journal;
+pub mod record;
+pub mod snapshot;
+pub mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use account::{
+    Account, AccountState, AccountView, AdminError, AdminRequest, Decision, Event, EventKind,
+    ExpiryPolicy, ReservationView, Rules, Totals, UnixSecs,
+};
+pub use actor::{AccountActor, AccountDirectory, AdminOp, PrepaidOp};
+pub use journal::{FsStorage, SegmentFile, Storage};
+pub use writer::{Durable, Ledger};
+
+/// Ledger configuration (the `[ledger]` table of the server's TOML). Every field has a default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// Directory of journal segments and snapshots. Default `data/ledger`.
+    pub dir: PathBuf,
+    /// A segment is closed and a new one started once it reaches this size. Default 64 MiB.
+    pub segment_bytes: u64,
+    /// Most bytes written by one group commit. Default 1 MiB.
+    pub batch_max_bytes: usize,
+    /// Most records written by one group commit. Default 8192.
+    pub batch_max_records: usize,
+    /// How long the writer waits for more records before writing a batch that is not full.
+    /// Default 0: write as soon as anything is queued (records arriving during one fsync form
+    /// the next batch, which already gives group commit under load).
+    pub batch_linger_us: u64,
+    /// Snapshot after this many records. Default 1,000,000.
+    pub snapshot_every_records: u64,
+    /// … or after this many seconds if anything changed. Default 300.
+    pub snapshot_every_secs: u64,
+    /// Snapshots kept (journal is kept back to the oldest). Default 2.
+    pub snapshots_kept: usize,
+    /// A reservation not touched for this long is expired. Must exceed the longest slice a call
+    /// is granted plus the report delay. Default 3600.
+    pub reservation_expiry_secs: u64,
+    /// What expiry does with the reserved money. Default `return_all` (see [`ExpiryPolicy`]).
+    pub expiry_policy: ExpiryPolicy,
+    /// Answers of a closed call are remembered this long for idempotent retries. Default 3600.
+    pub idempotency_retention_secs: u64,
+    /// At most this many closed calls are remembered per account. Default 64.
+    pub idempotency_max_closed_calls: usize,
+    /// `false` skips fsync: **tests only**, acknowledged changes may be lost on a crash. Default true.
+    pub fsync: bool,
+    /// Mailbox capacity of each account actor. Default 256.
+    pub actor_mailbox: usize,
+    /// An account actor with no reservations stops after this long without requests. Default 60.
+    pub actor_idle_secs: u64,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            dir: PathBuf::from("data/ledger"),
+            segment_bytes: 64 << 20,
+            batch_max_bytes: 1 << 20,
+            batch_max_records: 8192,
+            batch_linger_us: 0,
+            snapshot_every_records: 1_000_000,
+            snapshot_every_secs: 300,
+            snapshots_kept: 2,
+            reservation_expiry_secs: 3600,
+            expiry_policy: ExpiryPolicy::ReturnAll,
+            idempotency_retention_secs: 3600,
+            idempotency_max_closed_calls: 64,
+            fsync: true,
+            actor_mailbox: 256,
+            actor_idle_secs: 60,
+        }
+    }
+}
+
+impl LedgerConfig {
+    /// The account-model rules this configuration implies.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            reservation_expiry_secs: self.reservation_expiry_secs,
+            expiry_policy: self.expiry_policy,
+            memo_retention_secs: self.idempotency_retention_secs,
+            memo_max_closed_calls: self.idempotency_max_closed_calls,
+        }
+    }
+}
+
+/// Errors opening or recovering the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// An I/O error on a path.
+    #[error("ledger I/O error on {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A journal record that is not a torn tail does not read back.
+    #[error("ledger journal corrupt in {} at byte offset {offset}: {reason}", file.display())]
+    Corrupt {
+        /// The segment file.
+        file: PathBuf,
+        /// Byte offset of the bad record.
+        offset: u64,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The journal does not reach back to the snapshot.
+    #[error("ledger journal starts at sequence {first} but the newest usable snapshot covers only up to {snapshot}")]
+    Gap {
+        /// First sequence number in the journal.
+        first: u64,
+        /// Snapshot sequence number.
+        snapshot: u64,
+    },
+    /// Another process holds the ledger directory.
+    #[error("ledger directory {} is locked by another process", .0.display())]
+    Locked(PathBuf),
+    /// The ledger failed (write or fsync error) and accepts no more changes.
+    #[error("ledger failed: {0}")]
+    Failed(String),
+}
+
+/// Unix time now, in seconds.
+pub fn unix_now() -> UnixSecs {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,250 @@
+//! Snapshots of the materialised account state: `snapshot-<seq, 20 digits>.snap`.
+//!
+//! Format: `"STRWSNP1" | seq u64 | count u64 | account… | crc32c u32` (the CRC covers everything
+//! before it). A snapshot is *fuzzy*: it contains every event up to `seq` and possibly some later
+//! ones; each account carries the sequence number of the last event applied to it, so replay
+//! from `seq + 1` skips what an account already holds.
+//!
+//! Written safely: temporary file, fsync, rename, fsync the directory. Journal segments are
+//! removed only when the oldest snapshot kept covers them, and only after that snapshot is durable.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::prepaid::{AccountId, CallId};
+
+use super::account::{Account, CallMemo, Reservation, Totals};
+use super::journal::{list_segments, sync_dir};
+use super::record::{Dec, DecodeError, Enc};
+
+const MAGIC: &[u8; 8] = b"STRWSNP1";
+
+/// The path of the snapshot taken at `seq`.
+pub fn snapshot_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(format!("snapshot-{seq:020}.snap"))
+}
+
+/// Encode one account.
+pub fn encode_account(a: &Account, e: &mut Enc) {
+    e.str(a.id.as_str());
+    e.i64(a.balance);
+    e.i64(a.reserved);
+    e.state(a.state);
+    e.opt_u64(a.expiry);
+    e.i64(a.totals.opening);
+    e.i64(a.totals.topped_up);
+    e.i64(a.totals.adjusted);
+    e.i64(a.totals.charged);
+    e.u64(a.applied_seq);
+    e.u32(a.reservations.len() as u32);
+    for (c, r) in &a.reservations {
+        e.u64(c.0);
+        e.i64(r.amount);
+        e.u64(r.deadline);
+    }
+    e.u32(a.memo.len() as u32);
+    for (c, m) in &a.memo {
+        e.u64(c.0);
+        e.opt_u64(m.closed_at);
+        e.u32(m.answers.len() as u32);
+        for (s, r) in &m.answers {
+            e.u32(*s);
+            e.response(r);
+        }
+    }
+    e.u32(a.closed.len() as u32);
+    for (c, at) in &a.closed {
+        e.u64(c.0);
+        e.u64(*at);
+    }
+}
+
+/// Decode one account.
+pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
+    let id = AccountId::new(d.str()?);
+    let balance = d.i64()?;
+    let reserved = d.i64()?;
+    let state = d.state()?;
+    let expiry = d.opt_u64()?;
+    let totals = Totals {
+        opening: d.i64()?,
+        topped_up: d.i64()?,
+        adjusted: d.i64()?,
+        charged: d.i64()?,
+    };
+    let applied_seq = d.u64()?;
+    let mut reservations = BTreeMap::new();
+    for _ in 0..d.u32()? {
+        reservations.insert(
+            CallId(d.u64()?),
+            Reservation {
+                amount: d.i64()?,
+                deadline: d.u64()?,
+            },
+        );
+    }
+    let n = d.u32()? as usize;
+    let mut memo = HashMap::with_capacity(n.min(1 << 16));
+    for _ in 0..n {
+        let call = CallId(d.u64()?);
+        let closed_at = d.opt_u64()?;
+        let k = d.u32()? as usize;
+        let mut answers = Vec::with_capacity(k.min(1 << 10));
+        for _ in 0..k {
+            answers.push((d.u32()?, d.response()?));
+        }
+        memo.insert(call, CallMemo { answers, closed_at });
+    }
+    let mut closed = VecDeque::new();
+    for _ in 0..d.u32()? {
+        closed.push_back((CallId(d.u64()?), d.u64()?));
+    }
+    Ok(Account {
+        id,
+        balance,
+        reserved,
+        state,
+        expiry,
+        reservations,
+        totals,
+        memo,
+        closed,
+        applied_seq,
+    })
+}
+
+/// Builds a snapshot image in memory.
+pub struct SnapshotBuilder {
+    enc: Enc,
+    count: u64,
+    seq: u64,
+}
+
+impl SnapshotBuilder {
+    /// Start a snapshot taken at `seq`.
+    pub fn new(seq: u64) -> Self {
+        let mut enc = Enc::default();
+        enc.buf.extend_from_slice(MAGIC);
+        enc.u64(seq);
+        enc.u64(0);
+        SnapshotBuilder { enc, count: 0, seq }
+    }
+    /// Add an account.
+    pub fn add(&mut self, a: &Account) {
+        encode_account(a, &mut self.enc);
+        self.count += 1;
+    }
+    /// The finished image.
+    pub fn finish(mut self) -> (u64, Vec<u8>) {
+        self.enc.buf[16..24].copy_from_slice(&self.count.to_le_bytes());
+        let crc = crc32c::crc32c(&self.enc.buf);
+        self.enc.u32(crc);
+        (self.seq, self.enc.buf)
+    }
+}
+
+/// Decode a snapshot image.
+pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
+    if buf.len() < 28 || &buf[..8] != MAGIC {
+        return Err(DecodeError("not a snapshot"));
+    }
+    let (body, crc) = buf.split_at(buf.len() - 4);
+    if crc32c::crc32c(body).to_le_bytes() != crc {
+        return Err(DecodeError("snapshot checksum mismatch"));
+    }
+    let mut d = Dec::new(&body[8..]);
+    let seq = d.u64()?;
+    let count = d.u64()?;
+    let mut v = Vec::with_capacity((count as usize).min(1 << 20));
+    for _ in 0..count {
+        v.push(decode_account(&mut d)?);
+    }
+    if d.remaining() != 0 {
+        return Err(DecodeError("trailing bytes in snapshot"));
+    }
+    Ok((seq, v))
+}
+
+/// Write a snapshot image durably: temp file, fsync, rename, fsync the directory.
+pub fn write_snapshot(dir: &Path, seq: u64, image: &[u8]) -> io::Result<PathBuf> {
+    let tmp = dir.join(format!("snapshot-{seq:020}.tmp"));
+    let path = snapshot_path(dir, seq);
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(image)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, &path)?;
+    sync_dir(dir)?;
+    Ok(path)
+}
+
+/// Snapshots in `dir`, newest first.
+pub fn list_snapshots(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let mut v = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(num) = name
+            .strip_prefix("snapshot-")
+            .and_then(|s| s.strip_suffix(".snap"))
+        {
+            if let Ok(seq) = num.parse::<u64>() {
+                v.push((seq, entry.path()));
+            }
+        } else if name.starts_with("snapshot-") && name.ends_with(".tmp") {
+            // A snapshot that never completed.
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    v.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(v)
+}
+
+/// Load the newest snapshot that reads back; unreadable ones are logged and skipped.
+pub fn load_newest(dir: &Path) -> io::Result<Option<(u64, Vec<Account>)>> {
+    for (seq, path) in list_snapshots(dir)? {
+        match fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| decode_snapshot(&b).map_err(|e| e.to_string()))
+        {
+            Ok((s, accounts)) if s == seq => return Ok(Some((s, accounts))),
+            Ok(_) => {
+                tracing::error!(file = %path.display(), "snapshot name and content disagree; skipped")
+            }
+            Err(e) => {
+                tracing::error!(file = %path.display(), error = %e, "unreadable snapshot skipped")
+            }
+        }
+        ::metrics::counter!("strowger_ledger_snapshot_failures_total").increment(1);
+    }
+    Ok(None)
+}
+
+/// Keep the newest `keep` snapshots; remove journal segments wholly covered by the oldest kept
+/// one (so a damaged newest snapshot can still fall back to the one before it).
+pub fn prune(dir: &Path, keep: usize) -> io::Result<()> {
+    let snaps = list_snapshots(dir)?;
+    let keep = keep.max(1);
+    for (_, path) in snaps.iter().skip(keep) {
+        fs::remove_file(path)?;
+    }
+    let Some(&(oldest_kept, _)) = snaps.iter().take(keep).last() else {
+        return Ok(());
+    };
+    let segs = list_segments(dir)?;
+    let mut removed = false;
+    for pair in segs.windows(2) {
+        if pair[1].first_seq.saturating_sub(1) <= oldest_kept {
+            fs::remove_file(&pair[0].path)?;
+            removed = true;
+        }
+    }
+    if removed {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
