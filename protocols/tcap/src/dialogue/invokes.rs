@@ -1,0 +1,134 @@
+//! Invocation tracking (Q.774 §3.2.1, the invocation state machine): our outstanding
+//! invokes with their operation class and timer, and the peer's invokes still awaiting our
+//! answer, for duplicate detection.
+
+use std::time::Instant;
+
+use crate::component::{Code, InvokeId};
+
+/// How many of our invocations may be outstanding at once in one dialogue.
+pub const MAX_OUTSTANDING: usize = 32;
+
+/// The operation class (Q.771 §2.3.1.2): which outcomes the invoker expects reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OperationClass {
+    /// Success (ReturnResult) and failure (ReturnError) are reported.
+    Class1,
+    /// Only failure is reported.
+    Class2,
+    /// Only success is reported.
+    Class3,
+    /// Neither is reported.
+    Class4,
+}
+
+impl OperationClass {
+    /// May a ReturnResult answer this operation?
+    pub fn result_expected(self) -> bool {
+        matches!(self, OperationClass::Class1 | OperationClass::Class3)
+    }
+    /// May a ReturnError answer this operation?
+    pub fn error_expected(self) -> bool {
+        matches!(self, OperationClass::Class1 | OperationClass::Class2)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Outstanding {
+    pub(crate) id: InvokeId,
+    pub(crate) opcode: Code,
+    pub(crate) class: OperationClass,
+    pub(crate) deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Invokes {
+    ours: [Option<Outstanding>; MAX_OUTSTANDING],
+    next_id: InvokeId,
+    /// The peer's invoke ids not yet answered, one bit per id.
+    peer_active: [u64; 4],
+}
+
+fn bit(id: InvokeId) -> (usize, u64) {
+    let i = usize::from(id as u8);
+    (i / 64, 1u64 << (i % 64))
+}
+
+impl Invokes {
+    pub(crate) fn new() -> Self {
+        Invokes {
+            ours: [None; MAX_OUTSTANDING],
+            next_id: 1,
+            peer_active: [0; 4],
+        }
+    }
+
+    pub(crate) fn get(&self, id: InvokeId) -> Option<&Outstanding> {
+        self.ours.iter().flatten().find(|o| o.id == id)
+    }
+
+    pub(crate) fn remove(&mut self, id: InvokeId) -> Option<Outstanding> {
+        self.ours
+            .iter_mut()
+            .find(|o| o.is_some_and(|o| o.id == id))
+            .and_then(Option::take)
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.ours.iter().flatten().count()
+    }
+
+    /// Allocate an id not in use and track the invocation; `None` when the table is full.
+    pub(crate) fn start(
+        &mut self,
+        opcode: Code,
+        class: OperationClass,
+        deadline: Instant,
+    ) -> Option<InvokeId> {
+        let slot = self.ours.iter().position(Option::is_none)?;
+        let mut id = self.next_id;
+        while self.get(id).is_some() {
+            id = id.wrapping_add(1);
+        }
+        self.next_id = id.wrapping_add(1);
+        self.ours[slot] = Some(Outstanding {
+            id,
+            opcode,
+            class,
+            deadline,
+        });
+        Some(id)
+    }
+
+    pub(crate) fn earliest(&self) -> Option<Instant> {
+        self.ours.iter().flatten().map(|o| o.deadline).min()
+    }
+
+    pub(crate) fn take_expired(&mut self, now: Instant) -> Option<Outstanding> {
+        let i = self
+            .ours
+            .iter()
+            .position(|o| o.is_some_and(|o| o.deadline <= now))?;
+        self.ours[i].take()
+    }
+
+    pub(crate) fn peer_is_active(&self, id: InvokeId) -> bool {
+        let (w, m) = bit(id);
+        self.peer_active[w] & m != 0
+    }
+
+    pub(crate) fn peer_start(&mut self, id: InvokeId) {
+        let (w, m) = bit(id);
+        self.peer_active[w] |= m;
+    }
+
+    pub(crate) fn peer_done(&mut self, id: InvokeId) {
+        let (w, m) = bit(id);
+        self.peer_active[w] &= !m;
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.ours = [None; MAX_OUTSTANDING];
+        self.peer_active = [0; 4];
+    }
+}
