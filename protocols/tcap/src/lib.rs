@@ -27,8 +27,8 @@ mod tid;
 
 pub use component::{
     Code, Component, ComponentError, ComponentPortion, Components, GeneralProblem, Invoke,
-    InvokeId, InvokeProblem, Problem, Reject, ReturnError, ReturnErrorProblem, ReturnResult,
-    ReturnResultProblem,
+    InvokeId, InvokeProblem, Problem, Reject, ResultPart, ReturnError, ReturnErrorProblem,
+    ReturnResult, ReturnResultProblem,
 };
 pub use dialogue::{
     AbortReason, Config, Dialogue, EndKind, Event, Incoming, OperationClass, Role, SendError,

@@ -32,7 +32,7 @@ pub use problem::{
 };
 pub use reject::{write_reject, Reject};
 pub use return_error::{write_return_error, ReturnError};
-pub use return_result::{write_return_result, ReturnResult};
+pub use return_result::{write_return_result, ResultPart, ReturnResult};
 
 use bytes::BytesMut;
 use strowger_ber::{
