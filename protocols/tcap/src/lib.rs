@@ -26,13 +26,14 @@ mod oid;
 mod tid;
 
 pub use component::{
-    Code, Component, ComponentError, ComponentPortion, Components, GeneralProblem, Invoke,
-    InvokeId, InvokeProblem, Problem, Reject, ResultPart, ReturnError, ReturnErrorProblem,
-    ReturnResult, ReturnResultProblem,
+    write_invoke, write_reject, write_return_error, write_return_result, Code, Component,
+    ComponentError, ComponentPortion, Components, GeneralProblem, Invoke, InvokeId, InvokeProblem,
+    Problem, Reject, ResultPart, ReturnError, ReturnErrorProblem, ReturnResult,
+    ReturnResultProblem,
 };
 pub use dialogue::{
     AbortReason, Config, Dialogue, EndKind, Event, Incoming, OperationClass, Role, SendError,
-    State, TidAllocator, UAbortReason,
+    State, TidAllocator, UAbortReason, MAX_OUTSTANDING,
 };
 pub use dialogue_portion::{
     Aare, Aarq, AbortSource, Abrt, AssociateResult, AssociateSourceDiagnostic, Audt,

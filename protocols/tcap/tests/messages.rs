@@ -224,7 +224,9 @@ fn indefinite_lengths_decode() {
     assert_eq!(m.dialogue_portion(), dm.dialogue_portion());
     let c = m.components().unwrap().iter().next().unwrap().unwrap();
     let dc = dm.components().unwrap().iter().next().unwrap().unwrap();
-    let (Component::Invoke(inv), Component::Invoke(dinv)) = (c, dc) else { panic!() };
+    let (Component::Invoke(inv), Component::Invoke(dinv)) = (c, dc) else {
+        panic!()
+    };
     assert_eq!((inv.invoke_id, inv.opcode), (dinv.invoke_id, dinv.opcode));
     assert_eq!(inv.parameter.unwrap().value, dinv.parameter.unwrap().value);
     // Re-encoding a component writes definite lengths.
