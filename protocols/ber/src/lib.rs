@@ -18,6 +18,9 @@ mod reader;
 mod tag;
 mod tlv;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use encode::{
     write_bool, write_constructed, write_enumerated, write_integer, write_length, write_null,
     write_octets, write_tag, write_tlv, write_unsigned,

@@ -18,6 +18,8 @@ pub mod asp;
 pub mod error;
 pub mod error_code;
 pub mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod header;
 pub mod message;
 pub mod params;

@@ -60,6 +60,9 @@ mod udts;
 mod xudt;
 mod xudts;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 #[cfg(test)]
 mod tests;
 
