@@ -1,1 +1,1407 @@
-//! Ledger tests.
+//! Ledger tests: the account state machine, a property test over random interleavings,
+//! recovery, torn tails and corruption, fault injection, and the actors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use super::journal::{list_segments, segment_path, SegmentFile, Storage};
+use super::*;
+use crate::prepaid::{AccountId, CallId, Money, OpKey, PrepaidRequest, PrepaidResponse, Refusal};
+
+fn id(s: &str) -> AccountId {
+    AccountId::new(s)
+}
+fn key(call: u64, seq: u32) -> OpKey {
+    OpKey {
+        call: CallId(call),
+        seq,
+    }
+}
+fn rules() -> Rules {
+    Rules {
+        reservation_expiry_secs: 100,
+        ..Rules::default()
+    }
+}
+
+/// Decide + apply on a plain map, as the actor does, without a ledger.
+fn step(
+    acct: &mut Account,
+    req: &PrepaidRequest,
+    now: u64,
+    r: &Rules,
+) -> (PrepaidResponse, Option<Event>) {
+    match acct.decide(req, now, r) {
+        Err(x) => (PrepaidResponse::Refused(x), None),
+        Ok(Decision::Reply(x)) => (x, None),
+        Ok(Decision::Change(ev)) => (acct.apply(&ev, r), Some(ev)),
+    }
+}
+
+// ---------------------------------------------------------------- account state machine
+
+#[test]
+fn full_cycle_charges_used_and_returns_rest() {
+    let r = rules();
+    let mut a = Account::new(id("A"), 1000);
+    let auth = PrepaidRequest::Authenticate {
+        account: id("A"),
+        min: 100,
+    };
+    assert_eq!(
+        step(&mut a, &auth, 0, &r).0,
+        PrepaidResponse::Authenticated { available: 1000 }
+    );
+    let apply = PrepaidRequest::ApplyFee {
+        key: key(1, 0),
+        account: id("A"),
+        want: 600,
+        min: 100,
+    };
+    assert_eq!(
+        step(&mut a, &apply, 0, &r).0,
+        PrepaidResponse::Granted { granted: 600 }
+    );
+    assert_eq!((a.balance, a.reserved, a.available()), (1000, 600, 400));
+    // A second call only gets what is left.
+    let apply2 = PrepaidRequest::ApplyFee {
+        key: key(2, 0),
+        account: id("A"),
+        want: 600,
+        min: 100,
+    };
+    assert_eq!(
+        step(&mut a, &apply2, 0, &r).0,
+        PrepaidResponse::Granted { granted: 400 }
+    );
+    let apply3 = PrepaidRequest::ApplyFee {
+        key: key(3, 0),
+        account: id("A"),
+        want: 600,
+        min: 1,
+    };
+    assert_eq!(
+        step(&mut a, &apply3, 0, &r).0,
+        PrepaidResponse::Refused(Refusal::InsufficientBalance)
+    );
+    let deduct = PrepaidRequest::Deduct {
+        key: key(1, 1),
+        account: id("A"),
+        used: 250,
+    };
+    assert_eq!(
+        step(&mut a, &deduct, 1, &r).0,
+        PrepaidResponse::Deducted { amount: 250 }
+    );
+    let ret = PrepaidRequest::Return {
+        key: key(1, 2),
+        account: id("A"),
+    };
+    assert_eq!(
+        step(&mut a, &ret, 1, &r).0,
+        PrepaidResponse::Returned { amount: 350 }
+    );
+    assert_eq!((a.balance, a.reserved), (750, 400));
+    // Retries answer the same and change nothing.
+    let before = a.clone();
+    assert_eq!(
+        step(&mut a, &deduct, 2, &r).0,
+        PrepaidResponse::Deducted { amount: 250 }
+    );
+    assert_eq!(
+        step(&mut a, &apply, 2, &r).0,
+        PrepaidResponse::Granted { granted: 600 }
+    );
+    assert_eq!(
+        step(&mut a, &ret, 2, &r).0,
+        PrepaidResponse::Returned { amount: 350 }
+    );
+    assert_eq!(a, before);
+    // Settling a closed reservation is a no-op.
+    let late = PrepaidRequest::Return {
+        key: key(1, 3),
+        account: id("A"),
+    };
+    assert_eq!(
+        step(&mut a, &late, 2, &r).0,
+        PrepaidResponse::Returned { amount: 0 }
+    );
+    a.check_invariants().unwrap();
+}
+
+#[test]
+fn authenticate_checks_validity_and_balance() {
+    let r = rules();
+    let mut a = Account::new(id("A"), 50);
+    let auth = |min| PrepaidRequest::Authenticate {
+        account: id("A"),
+        min,
+    };
+    assert_eq!(
+        a.decide(&auth(51), 0, &r),
+        Err(Refusal::InsufficientBalance)
+    );
+    a.expiry = Some(10);
+    assert_eq!(a.decide(&auth(1), 10, &r), Err(Refusal::Expired));
+    assert!(a.decide(&auth(1), 9, &r).is_ok());
+    a.state = AccountState::Suspended;
+    assert_eq!(a.decide(&auth(1), 0, &r), Err(Refusal::Suspended));
+    a.state = AccountState::Expired;
+    assert_eq!(a.decide(&auth(1), 0, &r), Err(Refusal::Expired));
+}
+
+#[test]
+fn reapply_is_atomic_and_not_additive() {
+    let r = rules();
+    let mut a = Account::new(id("A"), 1000);
+    let apply = PrepaidRequest::ApplyFee {
+        key: key(1, 0),
+        account: id("A"),
+        want: 300,
+        min: 10,
+    };
+    step(&mut a, &apply, 0, &r);
+    // used 300, next slice wants 800: the old reservation is settled first, so 700 is available.
+    let re = PrepaidRequest::Reapply {
+        key: key(1, 1),
+        account: id("A"),
+        used: 300,
+        want: 800,
+        min: 10,
+    };
+    assert_eq!(
+        step(&mut a, &re, 5, &r).0,
+        PrepaidResponse::Granted { granted: 700 }
+    );
+    assert_eq!((a.balance, a.reserved), (700, 700));
+    assert_eq!(a.reservations[&CallId(1)].deadline, 105);
+    // Suspended mid-call: used is still deducted, the reservation closes.
+    a.state = AccountState::Suspended;
+    let re2 = PrepaidRequest::Reapply {
+        key: key(1, 2),
+        account: id("A"),
+        used: 100,
+        want: 800,
+        min: 10,
+    };
+    assert_eq!(
+        step(&mut a, &re2, 6, &r).0,
+        PrepaidResponse::Refused(Refusal::Suspended)
+    );
+    assert_eq!((a.balance, a.reserved), (600, 0));
+    assert!(a.reservations.is_empty());
+    a.check_invariants().unwrap();
+}
+
+#[test]
+fn deduct_is_clamped_to_reservation() {
+    let r = rules();
+    let mut a = Account::new(id("A"), 1000);
+    step(
+        &mut a,
+        &PrepaidRequest::ApplyFee {
+            key: key(1, 0),
+            account: id("A"),
+            want: 100,
+            min: 1,
+        },
+        0,
+        &r,
+    );
+    let d = PrepaidRequest::Deduct {
+        key: key(1, 1),
+        account: id("A"),
+        used: 500,
+    };
+    assert_eq!(
+        step(&mut a, &d, 0, &r).0,
+        PrepaidResponse::Deducted { amount: 100 }
+    );
+    assert_eq!((a.balance, a.reserved), (900, 0));
+    let ret = PrepaidRequest::Return {
+        key: key(1, 2),
+        account: id("A"),
+    };
+    assert_eq!(
+        step(&mut a, &ret, 0, &r).0,
+        PrepaidResponse::Returned { amount: 0 }
+    );
+    a.check_invariants().unwrap();
+}
+
+#[test]
+fn expiry_policies() {
+    for (policy, balance) in [
+        (ExpiryPolicy::ReturnAll, 1000),
+        (ExpiryPolicy::ChargeAll, 700),
+    ] {
+        let r = Rules {
+            expiry_policy: policy,
+            ..rules()
+        };
+        let mut a = Account::new(id("A"), 1000);
+        step(
+            &mut a,
+            &PrepaidRequest::ApplyFee {
+                key: key(1, 0),
+                account: id("A"),
+                want: 300,
+                min: 1,
+            },
+            0,
+            &r,
+        );
+        assert!(a.decide_expiry(99, &r).is_empty());
+        assert_eq!(a.next_deadline(), Some(100));
+        let evs = a.decide_expiry(100, &r);
+        assert_eq!(evs.len(), 1);
+        a.apply(&evs[0], &r);
+        assert_eq!((a.balance, a.reserved), (balance, 0));
+        // A late Return after expiry returns nothing more.
+        let ret = PrepaidRequest::Return {
+            key: key(1, 1),
+            account: id("A"),
+        };
+        assert_eq!(
+            step(&mut a, &ret, 101, &r).0,
+            PrepaidResponse::Returned { amount: 0 }
+        );
+        a.check_invariants().unwrap();
+    }
+}
+
+#[test]
+fn admin_operations() {
+    let now = 0;
+    let up = AdminRequest::Upsert {
+        account: id("A"),
+        state: AccountState::Active,
+        expiry: None,
+        opening_balance: 10,
+    };
+    let ev = Account::decide_admin(None, &up, now).unwrap().unwrap();
+    let mut slot = None;
+    Account::apply_to(&mut slot, &ev, &rules());
+    let a = slot.as_mut().unwrap();
+    assert_eq!(a.balance, 10);
+    let top = AdminRequest::TopUp {
+        account: id("A"),
+        amount: 5,
+    };
+    a.apply(
+        &Account::decide_admin(Some(a), &top, now).unwrap().unwrap(),
+        &rules(),
+    );
+    assert_eq!(a.balance, 15);
+    let adj = AdminRequest::Adjust {
+        account: id("A"),
+        amount: -16,
+    };
+    assert_eq!(
+        Account::decide_admin(Some(a), &adj, now),
+        Err(AdminError::WouldGoNegative)
+    );
+    let bad = AdminRequest::TopUp {
+        account: id("A"),
+        amount: 0,
+    };
+    assert_eq!(
+        Account::decide_admin(Some(a), &bad, now),
+        Err(AdminError::InvalidAmount)
+    );
+    assert_eq!(
+        Account::decide_admin(None, &top, now),
+        Err(AdminError::UnknownAccount)
+    );
+    a.check_invariants().unwrap();
+}
+
+#[test]
+fn memo_is_pruned_by_time_and_count() {
+    let r = Rules {
+        memo_retention_secs: 10,
+        memo_max_closed_calls: 2,
+        ..rules()
+    };
+    let mut a = Account::new(id("A"), 1_000_000);
+    for c in 0..5u64 {
+        step(
+            &mut a,
+            &PrepaidRequest::ApplyFee {
+                key: key(c, 0),
+                account: id("A"),
+                want: 10,
+                min: 1,
+            },
+            c,
+            &r,
+        );
+        step(
+            &mut a,
+            &PrepaidRequest::Return {
+                key: key(c, 1),
+                account: id("A"),
+            },
+            c,
+            &r,
+        );
+    }
+    assert_eq!(a.closed.len(), 2);
+    assert!(a.remembered(key(0, 0)).is_none());
+    assert!(a.remembered(key(4, 1)).is_some());
+    step(
+        &mut a,
+        &PrepaidRequest::ApplyFee {
+            key: key(9, 0),
+            account: id("A"),
+            want: 10,
+            min: 1,
+        },
+        100,
+        &r,
+    );
+    assert!(a.closed.is_empty());
+    assert!(
+        a.remembered(key(9, 0)).is_some(),
+        "open calls are always remembered"
+    );
+}
+
+// ---------------------------------------------------------------- property test
+
+#[derive(Debug, Clone)]
+enum Op {
+    Apply {
+        call: u64,
+        want: Money,
+        min: Money,
+    },
+    Reapply {
+        call: u64,
+        used: Money,
+        want: Money,
+        min: Money,
+    },
+    Deduct {
+        call: u64,
+        used: Money,
+    },
+    Return {
+        call: u64,
+    },
+    TopUp {
+        acct: usize,
+        amount: Money,
+    },
+    Adjust {
+        acct: usize,
+        amount: Money,
+    },
+    Advance {
+        secs: u64,
+    },
+    Retry {
+        idx: usize,
+    },
+}
+
+const ACCOUNTS: usize = 3;
+
+fn op() -> impl Strategy<Value = Op> {
+    let call = 0u64..8;
+    prop_oneof![
+        (call.clone(), 0i64..400, 0i64..100).prop_map(|(call, want, min)| Op::Apply {
+            call,
+            want,
+            min
+        }),
+        (call.clone(), -10i64..300, 0i64..400, 0i64..100).prop_map(|(call, used, want, min)| {
+            Op::Reapply {
+                call,
+                used,
+                want,
+                min,
+            }
+        }),
+        (call.clone(), -10i64..300).prop_map(|(call, used)| Op::Deduct { call, used }),
+        call.prop_map(|call| Op::Return { call }),
+        (0..ACCOUNTS, 1i64..300).prop_map(|(acct, amount)| Op::TopUp { acct, amount }),
+        (0..ACCOUNTS, -300i64..300).prop_map(|(acct, amount)| Op::Adjust { acct, amount }),
+        (0u64..80).prop_map(|secs| Op::Advance { secs }),
+        any::<usize>().prop_map(|idx| Op::Retry { idx }),
+    ]
+}
+
+/// An independent model of live reservations: checks each is settled exactly once, in full.
+fn track(model: &mut HashMap<(usize, CallId), Money>, acct: usize, ev: &Event) {
+    let take = |model: &mut HashMap<_, Money>, c| model.remove(&(acct, c)).unwrap_or(0);
+    match ev.kind {
+        EventKind::Applied { key, granted, .. } => {
+            assert!(
+                model.insert((acct, key.call), granted).is_none(),
+                "applied over a live reservation"
+            );
+        }
+        EventKind::Reapplied {
+            key,
+            used,
+            returned,
+            granted,
+            ..
+        } => {
+            assert_eq!(
+                take(model, key.call),
+                used + returned,
+                "reapply must settle the whole old reservation"
+            );
+            if granted > 0 {
+                model.insert((acct, key.call), granted);
+            }
+        }
+        EventKind::Deducted { key, amount, .. } => {
+            let r = model
+                .get_mut(&(acct, key.call))
+                .expect("deduct without reservation");
+            assert!(amount <= *r);
+            *r -= amount;
+        }
+        EventKind::Returned { key, amount } => {
+            assert_eq!(
+                model.remove(&(acct, key.call)),
+                Some(amount),
+                "return must close what is left"
+            );
+        }
+        EventKind::Expired {
+            call,
+            charged,
+            returned,
+        } => {
+            assert_eq!(
+                model.remove(&(acct, call)),
+                Some(charged + returned),
+                "expiry settles it all"
+            );
+        }
+        _ => {}
+    }
+}
+
+fn run_model(ops: &[Op], policy: ExpiryPolicy) -> Vec<(u64, Event)> {
+    let r = Rules {
+        expiry_policy: policy,
+        memo_retention_secs: u64::MAX / 4,
+        memo_max_closed_calls: 1 << 20,
+        ..rules()
+    };
+    let mut accts: Vec<Account> = (0..ACCOUNTS)
+        .map(|i| Account::new(id(&format!("P{i}")), 500))
+        .collect();
+    let mut seqs: HashMap<u64, u32> = HashMap::new();
+    let mut history: Vec<(usize, PrepaidRequest, PrepaidResponse)> = Vec::new();
+    let mut model = HashMap::new();
+    let mut journal = Vec::new();
+    let mut now = 1_000u64;
+    let initial: Money = accts.iter().map(|a| a.balance).sum();
+    let (mut topups, mut adjusts) = (0, 0);
+    for op in ops {
+        let mut req_for = |call: u64, f: &dyn Fn(OpKey, AccountId) -> PrepaidRequest| {
+            let s = seqs.entry(call).or_default();
+            *s += 1;
+            let acct = (call as usize) % ACCOUNTS;
+            (acct, f(key(call, *s), accts[acct].id.clone()))
+        };
+        let req = match *op {
+            Op::Apply { call, want, min } => {
+                Some(req_for(call, &|key, account| PrepaidRequest::ApplyFee {
+                    key,
+                    account,
+                    want,
+                    min,
+                }))
+            }
+            Op::Reapply {
+                call,
+                used,
+                want,
+                min,
+            } => Some(req_for(call, &|key, account| PrepaidRequest::Reapply {
+                key,
+                account,
+                used,
+                want,
+                min,
+            })),
+            Op::Deduct { call, used } => Some(req_for(call, &|key, account| {
+                PrepaidRequest::Deduct { key, account, used }
+            })),
+            Op::Return { call } => Some(req_for(call, &|key, account| PrepaidRequest::Return {
+                key,
+                account,
+            })),
+            Op::TopUp { acct, amount } => {
+                let req = AdminRequest::TopUp {
+                    account: accts[acct].id.clone(),
+                    amount,
+                };
+                if let Ok(Some(ev)) = Account::decide_admin(Some(&accts[acct]), &req, now) {
+                    accts[acct].apply(&ev, &r);
+                    topups += amount;
+                    journal.push((acct as u64, ev));
+                }
+                None
+            }
+            Op::Adjust { acct, amount } => {
+                let req = AdminRequest::Adjust {
+                    account: accts[acct].id.clone(),
+                    amount,
+                };
+                if let Ok(Some(ev)) = Account::decide_admin(Some(&accts[acct]), &req, now) {
+                    accts[acct].apply(&ev, &r);
+                    adjusts += amount;
+                    journal.push((acct as u64, ev));
+                }
+                None
+            }
+            Op::Advance { secs } => {
+                now += secs;
+                for (i, a) in accts.iter_mut().enumerate() {
+                    for ev in a.decide_expiry(now, &r) {
+                        track(&mut model, i, &ev);
+                        a.apply(&ev, &r);
+                        journal.push((i as u64, ev));
+                    }
+                    assert!(a.next_deadline().map_or(true, |d| d > now));
+                }
+                None
+            }
+            Op::Retry { idx } => {
+                if !history.is_empty() {
+                    let (acct, req, resp) = history[idx % history.len()].clone();
+                    let before = accts[acct].clone();
+                    match accts[acct].decide(&req, now, &r) {
+                        Ok(Decision::Reply(again)) => assert_eq!(again, resp, "retry of {req:?}"),
+                        other => panic!("retry of {req:?} decided {other:?}"),
+                    }
+                    assert_eq!(accts[acct], before);
+                }
+                None
+            }
+        };
+        if let Some((acct, req)) = req {
+            let a = &mut accts[acct];
+            let (resp, ev) = step(a, &req, now, &r);
+            if let PrepaidRequest::ApplyFee { want, min, .. }
+            | PrepaidRequest::Reapply { want, min, .. } = req
+            {
+                if let PrepaidResponse::Granted { granted } = resp {
+                    assert!(granted <= want && granted >= min && granted > 0);
+                }
+            }
+            if let Some(ev) = ev {
+                track(&mut model, acct, &ev);
+                history.push((acct, req, resp));
+                journal.push((acct as u64, ev));
+            }
+        }
+        // Invariants after every step.
+        let mut charged = 0;
+        for (i, a) in accts.iter().enumerate() {
+            a.check_invariants().unwrap();
+            charged += a.totals.charged;
+            let mine: BTreeMap<CallId, Money> = model
+                .iter()
+                .filter(|((j, _), _)| *j == i)
+                .map(|((_, c), m)| (*c, *m))
+                .collect();
+            let theirs: BTreeMap<CallId, Money> =
+                a.reservations.iter().map(|(c, r)| (*c, r.amount)).collect();
+            assert_eq!(mine, theirs, "reservations of {}", a.id);
+        }
+        let balances: Money = accts.iter().map(|a| a.balance).sum();
+        assert_eq!(
+            balances + charged,
+            initial + topups + adjusts,
+            "money conserved"
+        );
+    }
+    journal
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #[test]
+    fn random_interleavings_keep_invariants(ops in prop::collection::vec(op(), 1..120), charge in any::<bool>()) {
+        let policy = if charge { ExpiryPolicy::ChargeAll } else { ExpiryPolicy::ReturnAll };
+        let journal = run_model(&ops, policy);
+        // Replaying the journal from scratch gives the same accounts.
+        let r = Rules { expiry_policy: policy, memo_retention_secs: u64::MAX / 4, memo_max_closed_calls: 1 << 20, ..rules() };
+        let mut replayed: Vec<Account> = (0..ACCOUNTS).map(|i| Account::new(id(&format!("P{i}")), 500)).collect();
+        for (i, ev) in &journal {
+            replayed[*i as usize].apply(ev, &r);
+        }
+        for a in &replayed {
+            a.check_invariants().unwrap();
+        }
+    }
+}
+
+// ---------------------------------------------------------------- ledger: recovery
+
+fn cfg(dir: &Path) -> LedgerConfig {
+    LedgerConfig {
+        dir: dir.to_path_buf(),
+        fsync: false,
+        ..LedgerConfig::default()
+    }
+}
+
+/// Drives a ledger the way the actors do, keeping the expected state beside it.
+struct Driver {
+    ledger: Ledger,
+    state: HashMap<AccountId, Account>,
+    last: u64,
+}
+
+impl Driver {
+    fn new(ledger: Ledger) -> Self {
+        let state = ledger
+            .account_ids()
+            .into_iter()
+            .filter_map(|i| ledger.account(&i).map(|a| (i, a)))
+            .collect();
+        Driver {
+            ledger,
+            state,
+            last: 0,
+        }
+    }
+    fn commit(&mut self, ev: Event) -> Result<u64, Refusal> {
+        let seq = self.ledger.submit(ev.clone())?;
+        let mut slot = self.state.remove(&ev.account);
+        Account::apply_to(&mut slot, &ev, self.ledger.rules());
+        if let Some(mut a) = slot {
+            a.applied_seq = seq;
+            self.state.insert(ev.account.clone(), a);
+        }
+        self.last = seq;
+        Ok(seq)
+    }
+    fn upsert(&mut self, name: &str, balance: Money) {
+        let req = AdminRequest::Upsert {
+            account: id(name),
+            state: AccountState::Active,
+            expiry: None,
+            opening_balance: balance,
+        };
+        let ev = Account::decide_admin(self.state.get(&id(name)), &req, 1000)
+            .unwrap()
+            .unwrap();
+        self.commit(ev).unwrap();
+    }
+    fn request(&mut self, req: PrepaidRequest, now: u64) -> Result<PrepaidResponse, Refusal> {
+        let a = self
+            .state
+            .get(req.account())
+            .ok_or(Refusal::UnknownAccount)?;
+        match a.decide(&req, now, self.ledger.rules())? {
+            Decision::Reply(r) => Ok(r),
+            Decision::Change(ev) => {
+                self.commit(ev)?;
+                Ok(self.state[req.account()]
+                    .remembered(req.key().unwrap())
+                    .cloned()
+                    .unwrap())
+            }
+        }
+    }
+    /// `n` call cycles spread over `accounts`.
+    fn workload(&mut self, accounts: usize, n: u64, call_base: u64) {
+        for c in 0..n {
+            let account = id(&format!("W{}", c % accounts as u64));
+            let call = call_base + c;
+            let now = 1000 + c;
+            self.request(
+                PrepaidRequest::ApplyFee {
+                    key: key(call, 0),
+                    account: account.clone(),
+                    want: 100,
+                    min: 1,
+                },
+                now,
+            )
+            .unwrap();
+            if c % 3 != 0 {
+                self.request(
+                    PrepaidRequest::Deduct {
+                        key: key(call, 1),
+                        account: account.clone(),
+                        used: 37,
+                    },
+                    now,
+                )
+                .unwrap();
+            }
+            if c % 5 != 0 {
+                self.request(
+                    PrepaidRequest::Return {
+                        key: key(call, 2),
+                        account,
+                    },
+                    now,
+                )
+                .unwrap();
+            }
+        }
+    }
+    fn sync(&self) {
+        futures::executor::block_on(self.ledger.wait_durable(self.last)).unwrap();
+    }
+}
+
+fn assert_same(ledger: &Ledger, expected: &HashMap<AccountId, Account>) {
+    assert_eq!(ledger.account_count(), expected.len());
+    for (i, a) in expected {
+        let got = ledger.account(i).unwrap_or_else(|| panic!("{i} missing"));
+        assert_eq!(&got, a, "account {i}");
+        got.check_invariants().unwrap();
+    }
+}
+
+fn setup(dir: &Path, cfg: LedgerConfig, accounts: usize) -> Driver {
+    let _ = dir;
+    let mut d = Driver::new(Ledger::open(cfg).unwrap());
+    for i in 0..accounts {
+        d.upsert(&format!("W{i}"), 1_000_000);
+    }
+    d
+}
+
+#[test]
+fn reopen_gives_the_same_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = setup(tmp.path(), cfg(tmp.path()), 7);
+    d.workload(7, 300, 1 << 20);
+    d.sync();
+    assert_same(&d.ledger, &d.state);
+    let expected = d.state.clone();
+    drop(d);
+    let l = Ledger::open(cfg(tmp.path())).unwrap();
+    assert_same(&l, &expected);
+    // And the journal continues where it stopped.
+    let mut d = Driver::new(l);
+    d.workload(7, 10, 2 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    assert_same(&Ledger::open(cfg(tmp.path())).unwrap(), &expected);
+}
+
+#[test]
+fn second_open_of_a_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _l = Ledger::open(cfg(tmp.path())).unwrap();
+    assert!(matches!(
+        Ledger::open(cfg(tmp.path())),
+        Err(LedgerError::Locked(_))
+    ));
+}
+
+#[test]
+fn snapshot_plus_replay_equals_pure_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        segment_bytes: 4096,
+        snapshot_every_records: 200,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 5);
+    for round in 0..6 {
+        d.workload(5, 100, (round + 1) << 20);
+        if round == 2 {
+            d.sync();
+            d.ledger.snapshot_now().unwrap();
+        }
+    }
+    d.sync();
+    let snap = d.ledger.snapshot_now().unwrap();
+    d.workload(5, 50, 9 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    let segs = list_segments(tmp.path()).unwrap();
+    assert!(segs[0].first_seq > 1, "covered segments were removed");
+    assert!(snapshot::list_snapshots(tmp.path()).unwrap().len() <= 2);
+    let l = Ledger::open(c).unwrap();
+    assert!(l.last_snapshot_seq() >= snap);
+    assert_same(&l, &expected);
+}
+
+#[test]
+fn damaged_newest_snapshot_falls_back_to_the_older_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        segment_bytes: 2048,
+        snapshot_every_records: u64::MAX,
+        snapshot_every_secs: 3600,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 3);
+    d.workload(3, 50, 1 << 20);
+    d.sync();
+    d.ledger.snapshot_now().unwrap();
+    d.workload(3, 50, 2 << 20);
+    d.sync();
+    let s2 = d.ledger.snapshot_now().unwrap();
+    d.workload(3, 20, 3 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    let p = snapshot::snapshot_path(tmp.path(), s2);
+    let mut b = std::fs::read(&p).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0xff;
+    std::fs::write(&p, b).unwrap();
+    assert_same(&Ledger::open(c).unwrap(), &expected);
+}
+
+fn last_segment(dir: &Path) -> PathBuf {
+    list_segments(dir).unwrap().last().unwrap().path.clone()
+}
+
+#[test]
+fn torn_tail_is_truncated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = setup(tmp.path(), cfg(tmp.path()), 2);
+    d.workload(2, 20, 1 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    let next = d.last + 1;
+    drop(d);
+    let seg = last_segment(tmp.path());
+    let good_len = std::fs::metadata(&seg).unwrap().len();
+    // A record cut off half-way.
+    let mut e = record::Enc::default();
+    let ev = Event {
+        account: id("W0"),
+        at: 1,
+        kind: EventKind::TopUp { amount: 5 },
+    };
+    record::encode_event(&ev, &mut e);
+    let mut rec = Vec::new();
+    record::frame_record(next, &e.buf, &mut rec);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    io::Write::write_all(&mut f, &rec[..rec.len() / 2]).unwrap();
+    drop(f);
+    let l = Ledger::open(cfg(tmp.path())).unwrap();
+    assert_same(&l, &expected);
+    assert_eq!(std::fs::metadata(&seg).unwrap().len(), good_len);
+    drop(l);
+    // A complete last record with a bad checksum is a torn tail too.
+    let mut bad = rec.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x55;
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    io::Write::write_all(&mut f, &bad).unwrap();
+    drop(f);
+    let l = Ledger::open(cfg(tmp.path())).unwrap();
+    assert_same(&l, &expected);
+    assert_eq!(std::fs::metadata(&seg).unwrap().len(), good_len);
+}
+
+#[test]
+fn corrupted_middle_record_stops_start_up_naming_file_and_offset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = setup(tmp.path(), cfg(tmp.path()), 2);
+    d.workload(2, 20, 1 << 20);
+    d.sync();
+    drop(d);
+    let seg = last_segment(tmp.path());
+    let mut b = std::fs::read(&seg).unwrap();
+    // Walk to the third record and damage its payload.
+    let mut off = 0;
+    for _ in 0..2 {
+        match record::read_record(&b[off..]) {
+            record::ReadRecord::Ok { total, .. } => off += total,
+            other => panic!("{other:?}"),
+        }
+    }
+    b[off + record::HEADER_LEN + 2] ^= 0x01;
+    std::fs::write(&seg, b).unwrap();
+    match Ledger::open(cfg(tmp.path())) {
+        Err(e @ LedgerError::Corrupt { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&seg.display().to_string()), "{msg}");
+            assert!(msg.contains(&format!("offset {off}")), "{msg}");
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- fault injection
+
+#[derive(Default)]
+struct Faults {
+    short_writes: AtomicBool,
+    fail_sync: AtomicBool,
+    /// Write this many more bytes, then fail with ENOSPC (usize::MAX = never).
+    enospc_after: AtomicUsize,
+}
+
+struct FaultyStorage(Arc<Faults>);
+struct FaultyFile(Box<dyn SegmentFile>, Arc<Faults>);
+
+impl Storage for FaultyStorage {
+    fn create_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
+        Ok(Box::new(FaultyFile(
+            FsStorage.create_segment(path)?,
+            self.0.clone(),
+        )))
+    }
+    fn open_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
+        Ok(Box::new(FaultyFile(
+            FsStorage.open_segment(path)?,
+            self.0.clone(),
+        )))
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        FsStorage.sync_dir(dir)
+    }
+}
+
+impl SegmentFile for FaultyFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.1.enospc_after.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        let mut n = buf.len().min(left);
+        if self.1.short_writes.load(Ordering::SeqCst) {
+            n = n.min(7);
+        }
+        let n = self.0.write(&buf[..n])?;
+        if left != usize::MAX {
+            self.1.enospc_after.store(left - n, Ordering::SeqCst);
+        }
+        Ok(n)
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        if self.1.fail_sync.load(Ordering::SeqCst) {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        self.0.sync_data()
+    }
+}
+
+fn faulty(dir: &Path) -> (Driver, Arc<Faults>) {
+    let f = Arc::new(Faults {
+        enospc_after: AtomicUsize::new(usize::MAX),
+        ..Faults::default()
+    });
+    let c = LedgerConfig {
+        fsync: true,
+        ..cfg(dir)
+    };
+    let l = Ledger::open_with_storage(c, Arc::new(FaultyStorage(f.clone()))).unwrap();
+    let mut d = Driver::new(l);
+    for i in 0..3 {
+        d.upsert(&format!("W{i}"), 1_000_000);
+    }
+    (d, f)
+}
+
+#[test]
+fn short_writes_are_completed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut d, f) = faulty(tmp.path());
+    f.short_writes.store(true, Ordering::SeqCst);
+    d.workload(3, 40, 1 << 20);
+    d.sync();
+    assert!(d.ledger.is_healthy());
+    let expected = d.state.clone();
+    drop(d);
+    assert_same(&Ledger::open(cfg(tmp.path())).unwrap(), &expected);
+}
+
+fn check_failed_state(mut d: Driver, tmp: &Path, acked: HashMap<AccountId, Account>) {
+    let r = futures::executor::block_on(d.ledger.wait_durable(d.last));
+    assert_eq!(
+        r,
+        Err(Refusal::LedgerUnavailable),
+        "nothing acknowledged that is not durable"
+    );
+    assert!(!d.ledger.is_healthy());
+    assert!(d.ledger.failure().is_some());
+    assert_eq!(
+        d.request(
+            PrepaidRequest::ApplyFee {
+                key: key(77, 0),
+                account: id("W0"),
+                want: 1,
+                min: 1
+            },
+            5000
+        ),
+        Err(Refusal::LedgerUnavailable)
+    );
+    drop(d);
+    // Everything acknowledged survives (unacknowledged records may or may not).
+    let l = Ledger::open(cfg(tmp)).unwrap();
+    for (i, a) in &acked {
+        let got = l.account(i).unwrap();
+        assert!(got.applied_seq >= a.applied_seq);
+        got.check_invariants().unwrap();
+    }
+}
+
+#[test]
+fn fsync_error_fails_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut d, f) = faulty(tmp.path());
+    d.workload(3, 10, 1 << 20);
+    d.sync();
+    let acked = d.state.clone();
+    f.fail_sync.store(true, Ordering::SeqCst);
+    d.workload(3, 1, 2 << 20);
+    check_failed_state(d, tmp.path(), acked);
+}
+
+#[test]
+fn enospc_mid_record_fails_closed_and_tail_is_truncated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut d, f) = faulty(tmp.path());
+    d.workload(3, 10, 1 << 20);
+    d.sync();
+    let acked = d.state.clone();
+    f.enospc_after.store(20, Ordering::SeqCst);
+    d.workload(3, 1, 2 << 20);
+    let seg = last_segment(tmp.path());
+    check_failed_state(d, tmp.path(), acked.clone());
+    // The torn record was cut away on reopen; the state is exactly the acknowledged one.
+    assert_same(&Ledger::open(cfg(tmp.path())).unwrap(), &acked);
+    assert!(seg.exists());
+    let _ = segment_path(tmp.path(), 1);
+}
+
+// ---------------------------------------------------------------- actors
+
+fn actor_cfg(dir: &Path) -> LedgerConfig {
+    LedgerConfig {
+        fsync: true,
+        reservation_expiry_secs: 1,
+        actor_idle_secs: 1,
+        ..cfg(dir)
+    }
+}
+
+async fn upsert(dir: &AccountDirectory, name: &str, balance: Money) -> AccountView {
+    dir.admin(AdminRequest::Upsert {
+        account: id(name),
+        state: AccountState::Active,
+        expiry: None,
+        opening_balance: balance,
+    })
+    .await
+    .unwrap()
+}
+
+/// Stop the arbiter so the actors (and their ledger clones) go away, then wait for the lock.
+fn shutdown(arb: actix::Arbiter, dir: AccountDirectory) {
+    arb.stop();
+    let _ = arb.join();
+    drop(dir);
+}
+
+#[actix_rt::test]
+async fn actors_serve_the_prepaid_interfaces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(LedgerConfig {
+        reservation_expiry_secs: 3600,
+        ..actor_cfg(tmp.path())
+    })
+    .unwrap();
+    let arb = actix::Arbiter::new();
+    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    assert_eq!(
+        dir.request(PrepaidRequest::Authenticate {
+            account: id("NOPE"),
+            min: 1
+        })
+        .await,
+        PrepaidResponse::Refused(Refusal::UnknownAccount)
+    );
+    assert_eq!(
+        dir.admin(AdminRequest::View {
+            account: id("NOPE")
+        })
+        .await,
+        Err(AdminError::UnknownAccount)
+    );
+    upsert(&dir, "A", 1000).await;
+    assert_eq!(
+        dir.request(PrepaidRequest::Authenticate {
+            account: id("A"),
+            min: 100
+        })
+        .await,
+        PrepaidResponse::Authenticated { available: 1000 }
+    );
+    let apply = PrepaidRequest::ApplyFee {
+        key: key(1, 0),
+        account: id("A"),
+        want: 600,
+        min: 10,
+    };
+    assert_eq!(
+        dir.request(apply.clone()).await,
+        PrepaidResponse::Granted { granted: 600 }
+    );
+    assert_eq!(
+        dir.request(apply).await,
+        PrepaidResponse::Granted { granted: 600 },
+        "idempotent"
+    );
+    let v = dir
+        .admin(AdminRequest::View { account: id("A") })
+        .await
+        .unwrap();
+    assert_eq!(
+        (v.balance, v.reserved, v.reservations.len()),
+        (1000, 600, 1)
+    );
+    assert_eq!(
+        dir.request(PrepaidRequest::Deduct {
+            key: key(1, 1),
+            account: id("A"),
+            used: 100
+        })
+        .await,
+        PrepaidResponse::Deducted { amount: 100 }
+    );
+    assert_eq!(
+        dir.request(PrepaidRequest::Return {
+            key: key(1, 2),
+            account: id("A")
+        })
+        .await,
+        PrepaidResponse::Returned { amount: 500 }
+    );
+    let v = dir
+        .admin(AdminRequest::TopUp {
+            account: id("A"),
+            amount: 50,
+        })
+        .await
+        .unwrap();
+    assert_eq!((v.balance, v.reserved), (950, 0));
+    // Concurrent callers on one account: pipelined, all answered, invariants hold.
+    let futs: Vec<_> = (0..50u64)
+        .map(|c| {
+            let dir = dir.clone();
+            async move {
+                let k = |s| key(100 + c, s);
+                dir.request(PrepaidRequest::ApplyFee {
+                    key: k(0),
+                    account: id("A"),
+                    want: 10,
+                    min: 1,
+                })
+                .await;
+                dir.request(PrepaidRequest::Deduct {
+                    key: k(1),
+                    account: id("A"),
+                    used: 3,
+                })
+                .await;
+                dir.request(PrepaidRequest::Return {
+                    key: k(2),
+                    account: id("A"),
+                })
+                .await
+            }
+        })
+        .collect();
+    for r in futures::future::join_all(futs).await {
+        assert_eq!(r, PrepaidResponse::Returned { amount: 7 });
+    }
+    let v = dir
+        .admin(AdminRequest::View { account: id("A") })
+        .await
+        .unwrap();
+    assert_eq!((v.balance, v.reserved), (800, 0));
+    // Idle actors stop, and a later request is served by a fresh one with the same state.
+    actix_rt::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(dir.live_actors(), 0);
+    let v = dir
+        .admin(AdminRequest::View { account: id("A") })
+        .await
+        .unwrap();
+    assert_eq!(v.balance, 800);
+    assert_eq!(ledger.account(&id("A")).unwrap().view(), v);
+    shutdown(arb, dir);
+}
+
+#[actix_rt::test]
+async fn idempotency_and_expiry_survive_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apply = PrepaidRequest::ApplyFee {
+        key: key(5, 0),
+        account: id("A"),
+        want: 300,
+        min: 10,
+    };
+    {
+        let ledger = Ledger::open(LedgerConfig {
+            reservation_expiry_secs: 3600,
+            ..actor_cfg(tmp.path())
+        })
+        .unwrap();
+        let arb = actix::Arbiter::new();
+        let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+        upsert(&dir, "A", 1000).await;
+        assert_eq!(
+            dir.request(apply.clone()).await,
+            PrepaidResponse::Granted { granted: 300 }
+        );
+        ledger.snapshot_now().unwrap();
+        let apply2 = PrepaidRequest::ApplyFee {
+            key: key(6, 0),
+            account: id("A"),
+            want: 200,
+            min: 10,
+        };
+        assert_eq!(
+            dir.request(apply2).await,
+            PrepaidResponse::Granted { granted: 200 }
+        );
+        shutdown(arb, dir);
+        drop(ledger);
+    }
+    {
+        // Same rules: the retry is answered from memory, and nothing changes.
+        let ledger = Ledger::open(LedgerConfig {
+            reservation_expiry_secs: 3600,
+            ..actor_cfg(tmp.path())
+        })
+        .unwrap();
+        let arb = actix::Arbiter::new();
+        let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+        assert_eq!(
+            dir.request(apply.clone()).await,
+            PrepaidResponse::Granted { granted: 300 }
+        );
+        let v = dir
+            .admin(AdminRequest::View { account: id("A") })
+            .await
+            .unwrap();
+        assert_eq!((v.balance, v.reserved), (1000, 500));
+        shutdown(arb, dir);
+        drop(ledger);
+    }
+    // Restart with deadlines in the past (recorded deadline = now + 3600 s, so fake it by a
+    // ledger whose reservations were granted with 1 s expiry).
+    {
+        let ledger = Ledger::open(actor_cfg(tmp.path())).unwrap();
+        let arb = actix::Arbiter::new();
+        let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+        let apply3 = PrepaidRequest::ApplyFee {
+            key: key(7, 0),
+            account: id("A"),
+            want: 100,
+            min: 10,
+        };
+        assert_eq!(
+            dir.request(apply3).await,
+            PrepaidResponse::Granted { granted: 100 }
+        );
+        shutdown(arb, dir);
+        drop(ledger);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let ledger = Ledger::open(actor_cfg(tmp.path())).unwrap();
+    assert_eq!(ledger.accounts_with_reservations(), vec![id("A")]);
+    let arb = actix::Arbiter::new();
+    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    // The directory started the actor; call 7's reservation (1 s) expires without any request.
+    let mut reserved = 0;
+    for _ in 0..40 {
+        actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        reserved = ledger.account(&id("A")).unwrap().reserved;
+        if reserved == 500 {
+            break;
+        }
+    }
+    assert_eq!(
+        reserved, 500,
+        "call 7 expired (ReturnAll), calls 5 and 6 still held"
+    );
+    let a = ledger.account(&id("A")).unwrap();
+    assert_eq!(a.balance, 1000);
+    a.check_invariants().unwrap();
+    shutdown(arb, dir);
+}
+
+#[actix_rt::test]
+async fn actors_refuse_when_the_ledger_has_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = Arc::new(Faults {
+        enospc_after: AtomicUsize::new(usize::MAX),
+        ..Faults::default()
+    });
+    let ledger =
+        Ledger::open_with_storage(actor_cfg(tmp.path()), Arc::new(FaultyStorage(f.clone())))
+            .unwrap();
+    let arb = actix::Arbiter::new();
+    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    upsert(&dir, "A", 1000).await;
+    f.fail_sync.store(true, Ordering::SeqCst);
+    let apply = PrepaidRequest::ApplyFee {
+        key: key(1, 0),
+        account: id("A"),
+        want: 300,
+        min: 10,
+    };
+    assert_eq!(
+        dir.request(apply).await,
+        PrepaidResponse::Refused(Refusal::LedgerUnavailable)
+    );
+    assert!(!ledger.is_healthy());
+    assert_eq!(
+        dir.request(PrepaidRequest::Authenticate {
+            account: id("A"),
+            min: 1
+        })
+        .await,
+        PrepaidResponse::Refused(Refusal::LedgerUnavailable)
+    );
+    assert_eq!(
+        dir.admin(AdminRequest::TopUp {
+            account: id("A"),
+            amount: 1
+        })
+        .await,
+        Err(AdminError::LedgerUnavailable)
+    );
+    shutdown(arb, dir);
+}
+
+/// `cargo test --release --lib ledger::tests::bench_ledger -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark: run in release mode on purpose"]
+fn bench_ledger() {
+    let mut opts = bench::BenchOpts::default();
+    if let Ok(s) = std::env::var("LEDGER_BENCH_SECS") {
+        opts.run_secs = s.parse().unwrap();
+    }
+    let report = actix_rt::System::new()
+        .block_on(bench::bench(opts))
+        .unwrap();
+    println!("{}", report.to_table());
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    assert!(report.reconciled);
+}
