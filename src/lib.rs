@@ -4,4 +4,5 @@ pub mod config;
 pub mod ledger;
 pub mod metrics;
 pub mod prepaid;
+pub mod service;
 pub mod trace;
