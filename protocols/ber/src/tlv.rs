@@ -18,6 +18,9 @@ pub struct Tlv<'a> {
     pub value: &'a [u8],
     /// True if the value was encoded with the indefinite length form.
     pub indefinite: bool,
+    /// The complete encoding: identifier, length and contents octets (and, for the
+    /// indefinite form, the end-of-contents octets), e.g. to hand an ASN.1 `ANY` on.
+    pub raw: &'a [u8],
 }
 
 impl std::fmt::Debug for Tlv<'_> {
@@ -118,13 +121,15 @@ pub fn parse_tlv_depth(input: &[u8], depth: usize) -> IResult<&[u8], Tlv<'_>, Be
             if rest.len() < len {
                 return Err(nom::Err::Error(BerError::Truncated));
             }
-            let (value, rest) = rest.split_at(len);
+            let (value, after) = rest.split_at(len);
+            let raw = &input[..input.len() - after.len()];
             Ok((
-                rest,
+                after,
                 Tlv {
                     tag,
                     value,
                     indefinite: false,
+                    raw,
                 },
             ))
         }
@@ -140,12 +145,14 @@ pub fn parse_tlv_depth(input: &[u8], depth: usize) -> IResult<&[u8], Tlv<'_>, Be
             loop {
                 if cursor.len() >= 2 && cursor[0] == 0 && cursor[1] == 0 {
                     let value = &rest[..rest.len() - cursor.len()];
+                    let after = &cursor[2..];
                     return Ok((
-                        &cursor[2..],
+                        after,
                         Tlv {
                             tag,
                             value,
                             indefinite: true,
+                            raw: &input[..input.len() - after.len()],
                         },
                     ));
                 }
@@ -168,6 +175,7 @@ mod tests {
         let (_, t) = parse_tlv(&[0x9f, 0x36, 0x01, 0xaa]).unwrap();
         assert_eq!(t.tag, Tag::ctx(54));
         assert_eq!(t.value, &[0xaa]);
+        assert_eq!(t.raw, &[0x9f, 0x36, 0x01, 0xaa]);
         let (_, t) = parse_tlv(&[0xbf, 0x81, 0x00, 0x00]).unwrap();
         assert_eq!(t.tag, Tag::ctx_cons(128));
     }
@@ -199,6 +207,7 @@ mod tests {
         assert_eq!(rest, &[0xff]);
         assert!(t.indefinite);
         assert_eq!(t.value, &v[2..11]);
+        assert_eq!(t.raw, &v[..13]);
         // indefinite on primitive
         assert_eq!(
             parse_tlv(&[0x04, 0x80, 0x00, 0x00]).unwrap_err(),
