@@ -481,7 +481,7 @@ impl<'a> ApplyChargingReport<'a> {
 pub struct FciCamel<'a> {
     /// `freeFormatData [0]`: written into the MSC's call record.
     pub free_format_data: &'a [u8],
-    /// `partyToCharge [1]` (DEFAULT leg1).
+    /// `partyToCharge [1]` (DEFAULT leg1, which is left out when encoding).
     pub party_to_charge: LegId,
     /// `appendFreeFormatData [2]` (v3+): append instead of overwrite.
     pub append: bool,
@@ -547,7 +547,9 @@ impl<'a> FurnishChargingInformation<'a> {
             Fci::Camel(c) => octet_wrapped(buf, Tag::OCTET_STRING, |b| {
                 write_constructed(b, Tag::ctx_cons(0), |b| {
                     write_tlv(b, Tag::ctx(0), c.free_format_data);
-                    c.party_to_charge.encode(1, b);
+                    if c.party_to_charge != LegId::Sending(LegType::LEG1) {
+                        c.party_to_charge.encode(1, b);
+                    }
                     if c.append && dialect != Dialect::CapV2 {
                         write_enumerated(b, Tag::ctx(2), 1);
                     }
