@@ -46,7 +46,10 @@ fn leg() -> impl Strategy<Value = LegType> {
 }
 
 fn leg_id() -> impl Strategy<Value = LegId> {
-    prop_oneof![leg().prop_map(LegId::Sending), leg().prop_map(LegId::Receiving)]
+    prop_oneof![
+        leg().prop_map(LegId::Sending),
+        leg().prop_map(LegId::Receiving)
+    ]
 }
 
 fn roundtrip(op: Operation<'_>, d: Dialect) {
@@ -59,21 +62,91 @@ fn roundtrip(op: Operation<'_>, d: Dialect) {
 }
 
 type IdpRaw = (
-    (u32, Option<Vec<u8>>, Option<Vec<u8>>, Option<u8>, Option<i64>, Option<Vec<u8>>),
-    (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>),
-    (Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>),
-    (Option<Vec<u8>>, Option<Vec<u8>>, bool, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>),
-    (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, bool),
+    (
+        u32,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<u8>,
+        Option<i64>,
+        Option<Vec<u8>>,
+    ),
+    (
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    ),
+    (
+        Option<i64>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    ),
+    (
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        bool,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    ),
+    (
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        bool,
+    ),
     Option<Vec<u8>>,
 );
 
 fn idp_raw() -> impl Strategy<Value = IdpRaw> {
     (
-        (0u32..=i32::MAX as u32, of(bytes(12)), of(bytes(12)), of(any::<u8>()), of(0i64..3), of(bytes(4))),
-        (of(bytes(10)), of(bytes(10)), of(raw_cons()), of(bytes(4)), of(bytes(10)), of(raw_cons())),
-        (of(2i64..20), of(bytes(10)), of(bytes(4)), of(bytes(8)), of(raw_cons()), of(bytes(4))),
-        (of(bytes(2)), of(bytes(4)), any::<bool>(), of(bytes(8)), of(raw_cons()), of(raw_cons())),
-        (of(raw_cons()), of(bytes(8)), of(bytes(9)), of(bytes(12)), of(bytes(8)), any::<bool>()),
+        (
+            0u32..=i32::MAX as u32,
+            of(bytes(12)),
+            of(bytes(12)),
+            of(any::<u8>()),
+            of(0i64..3),
+            of(bytes(4)),
+        ),
+        (
+            of(bytes(10)),
+            of(bytes(10)),
+            of(raw_cons()),
+            of(bytes(4)),
+            of(bytes(10)),
+            of(raw_cons()),
+        ),
+        (
+            of(2i64..20),
+            of(bytes(10)),
+            of(bytes(4)),
+            of(bytes(8)),
+            of(raw_cons()),
+            of(bytes(4)),
+        ),
+        (
+            of(bytes(2)),
+            of(bytes(4)),
+            any::<bool>(),
+            of(bytes(8)),
+            of(raw_cons()),
+            of(raw_cons()),
+        ),
+        (
+            of(raw_cons()),
+            of(bytes(8)),
+            of(bytes(9)),
+            of(bytes(12)),
+            of(bytes(8)),
+            any::<bool>(),
+        ),
         of(raw_cons()),
     )
 }
@@ -346,7 +419,15 @@ proptest! {
 
 /// Owned material for an InformationToSend.
 #[derive(Clone, Debug)]
-struct ItsRaw(u8, u32, Option<u32>, Option<u32>, Option<u32>, Vec<u8>, Option<Vec<u8>>);
+struct ItsRaw(
+    u8,
+    u32,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+);
 
 impl ItsRaw {
     fn as_ref(&self) -> &Self {
@@ -355,26 +436,56 @@ impl ItsRaw {
     fn build(&self) -> InformationToSend<'_> {
         let mid = match self.0 % 4 {
             0 => MessageId::ElementaryMessageId(self.1),
-            1 => MessageId::Text { message_content: &self.5, attributes: self.6.as_deref() },
+            1 => MessageId::Text {
+                message_content: &self.5,
+                attributes: self.6.as_deref(),
+            },
             2 => MessageId::ElementaryMessageIds(&self.5),
-            _ => MessageId::VariableMessage { elementary_message_id: self.1, variable_parts: &self.5 },
+            _ => MessageId::VariableMessage {
+                elementary_message_id: self.1,
+                variable_parts: &self.5,
+            },
         };
         match self.0 / 4 {
-            0 => InformationToSend::InbandInfo(InbandInfo { message_id: mid, number_of_repetitions: self.2,
-                duration: self.3, interval: self.4 }),
-            1 => InformationToSend::Tone { tone_id: self.1, duration: self.3 },
+            0 => InformationToSend::InbandInfo(InbandInfo {
+                message_id: mid,
+                number_of_repetitions: self.2,
+                duration: self.3,
+                interval: self.4,
+            }),
+            1 => InformationToSend::Tone {
+                tone_id: self.1,
+                duration: self.3,
+            },
             _ => InformationToSend::DisplayInformation(&self.5),
         }
     }
 }
 
 fn its() -> impl Strategy<Value = ItsRaw> {
-    (0u8..12, 0u32..=i32::MAX as u32, of(1u32..=127), of(0u32..=32767), of(0u32..=32767), bytes(8), of(bytes(4)))
+    (
+        0u8..12,
+        0u32..=i32::MAX as u32,
+        of(1u32..=127),
+        of(0u32..=32767),
+        of(0u32..=32767),
+        bytes(8),
+        of(bytes(4)),
+    )
         .prop_map(|(a, b, c, d, e, f, g)| ItsRaw(a, b, c, d, e, f, g))
 }
 
 #[derive(Clone, Debug)]
-struct CollectedRaw(bool, u8, u8, [Option<Vec<u8>>; 3], Option<u8>, Option<u8>, i64, [bool; 3]);
+struct CollectedRaw(
+    bool,
+    u8,
+    u8,
+    [Option<Vec<u8>>; 3],
+    Option<u8>,
+    Option<u8>,
+    i64,
+    [bool; 3],
+);
 
 impl CollectedRaw {
     fn as_ref(&self) -> &Self {
@@ -385,18 +496,32 @@ impl CollectedRaw {
             return CollectedInfo::Ia5Information(self.7[0]);
         }
         CollectedInfo::CollectedDigits(CollectedDigits {
-            minimum_nb_of_digits: self.1, maximum_nb_of_digits: self.2,
-            end_of_reply_digit: self.3[0].as_deref(), cancel_digit: self.3[1].as_deref(),
-            start_digit: self.3[2].as_deref(), first_digit_time_out: self.4, inter_digit_time_out: self.5,
-            error_treatment: self.6, interruptable_ann_ind: self.7[0], voice_information: self.7[1],
+            minimum_nb_of_digits: self.1,
+            maximum_nb_of_digits: self.2,
+            end_of_reply_digit: self.3[0].as_deref(),
+            cancel_digit: self.3[1].as_deref(),
+            start_digit: self.3[2].as_deref(),
+            first_digit_time_out: self.4,
+            inter_digit_time_out: self.5,
+            error_treatment: self.6,
+            interruptable_ann_ind: self.7[0],
+            voice_information: self.7[1],
             voice_back: self.7[2],
         })
     }
 }
 
 fn collected() -> impl Strategy<Value = CollectedRaw> {
-    (any::<bool>(), 1u8..=30, 1u8..=30, [of(bytes(2)), of(bytes(2)), of(bytes(2))], of(1u8..=127),
-     of(1u8..=127), 0i64..3, any::<[bool; 3]>())
+    (
+        any::<bool>(),
+        1u8..=30,
+        1u8..=30,
+        [of(bytes(2)), of(bytes(2)), of(bytes(2))],
+        of(1u8..=127),
+        of(1u8..=127),
+        0i64..3,
+        any::<[bool; 3]>(),
+    )
         .prop_map(|(a, b, c, d, e, f, g, h)| CollectedRaw(a, b, c, d, e, f, g, h))
 }
 
@@ -502,7 +627,9 @@ fn exercise(d: Dialect, code: OpCode, input: &[u8]) {
     let _ = Imsi::decode(input);
     let _ = Cause::decode(input);
     let _ = GenericDigits::decode(input);
-    let Ok(op) = Operation::decode(d, code, Some(input)) else { return };
+    let Ok(op) = Operation::decode(d, code, Some(input)) else {
+        return;
+    };
     if let Err(e) = Operation::decode(d, code, Some(input)) {
         let _ = e.answer(code);
     }
@@ -511,8 +638,21 @@ fn exercise(d: Dialect, code: OpCode, input: &[u8]) {
     let _ = format!("{op:?}");
     match op {
         Operation::InitialDp(i) => {
-            let _ = (i.called(), i.calling(), i.called_bcd(), i.location(), i.additional_calling());
-            let _ = (i.redirecting(), i.original_called(), i.imsi(), i.msc(), i.cause(), i.bearer_cap());
+            let _ = (
+                i.called(),
+                i.calling(),
+                i.called_bcd(),
+                i.location(),
+                i.additional_calling(),
+            );
+            let _ = (
+                i.redirecting(),
+                i.original_called(),
+                i.imsi(),
+                i.msc(),
+                i.cause(),
+                i.bearer_cap(),
+            );
         }
         Operation::EventReportBcsm(e) => {
             let _ = e.event_specific_information.map(|x| x.cause());
