@@ -60,6 +60,12 @@ pub enum DecodeError {
     /// A pointer addresses an octet inside the fixed part or the pointer block.
     #[error("pointer to {0} points into the fixed part")]
     PointerIntoFixedPart(ParameterName),
+    /// Two mandatory variable parameters share octets; names the second one read.
+    #[error("{0} overlaps another parameter")]
+    OverlappingParameters(ParameterName),
+    /// The optional part starts before the end of the mandatory variable part.
+    #[error("optional part does not follow the mandatory variable part")]
+    OptionalPartBeforeEnd,
     /// The optional-part pointer addresses an octet beyond the end of the message.
     #[error("optional part pointer points outside the message")]
     OptionalPointerOutOfRange,

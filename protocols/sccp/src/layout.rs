@@ -4,7 +4,10 @@
 //! variable part) or to the first optional parameter's name octet (optional part; 0 = no optional
 //! part). Every pointer is checked before use: zero, pointing into the fixed part or pointer block,
 //! pointing past the end, or a length past the end are each a named [`DecodeError`]. Parameters may
-//! appear in any order; octets after the furthest parameter are rejected as trailing garbage.
+//! appear in any order but may not share octets, and the optional part must follow all of them
+//! (the general message layout of Q.713 §1 puts it last); octets after the furthest
+//! parameter are rejected as trailing garbage. Both rules keep every decodable message
+//! re-encodable: the canonical layout is then never longer than the received one.
 //!
 //! Unrecognised optional parameters are skipped (Q.714 compatibility rules); they are not kept.
 
@@ -59,14 +62,15 @@ fn param(i: &[u8]) -> NomResult<'_, &[u8]> {
     length_data(be_u8)(i)
 }
 
-/// Follows mandatory pointer `index` (0-based) of the pointer block at `ptr_pos`.
+/// Follows mandatory pointer `index` (0-based) of the pointer block at `ptr_pos`; `spans`
+/// holds the octet ranges of the parameters read so far, and gets this one's.
 fn mandatory<'a>(
     msg: &'a [u8],
     ptr_pos: usize,
     var_start: usize,
     index: usize,
     name: ParameterName,
-    end: &mut usize,
+    spans: &mut [(usize, usize); 3],
 ) -> Result<&'a [u8], DecodeError> {
     let pos = ptr_pos + index;
     let p = usize::from(*msg.get(pos).ok_or(DecodeError::Truncated("pointers"))?);
@@ -82,7 +86,11 @@ fn mandatory<'a>(
         .filter(|s| !s.is_empty())
         .ok_or(DecodeError::PointerOutOfRange(name))?;
     let (rest, value) = param(at).map_err(|_| DecodeError::ParameterOverrun(name))?;
-    *end = (*end).max(msg.len() - rest.len());
+    let span = (target, msg.len() - rest.len());
+    if spans[..index].iter().any(|&(s, e)| span.0 < e && s < span.1) {
+        return Err(DecodeError::OverlappingParameters(name));
+    }
+    spans[index] = span;
     Ok(value)
 }
 
@@ -126,14 +134,14 @@ pub(crate) fn decode_body(
     if msg.len() < var_start {
         return Err(DecodeError::Truncated("pointers"));
     }
-    let mut end = var_start;
+    let mut spans = [(0, 0); 3];
     let called = mandatory(
         msg,
         ptr_pos,
         var_start,
         0,
         ParameterName::CALLED_PARTY_ADDRESS,
-        &mut end,
+        &mut spans,
     )?;
     let calling = mandatory(
         msg,
@@ -141,9 +149,10 @@ pub(crate) fn decode_body(
         var_start,
         1,
         ParameterName::CALLING_PARTY_ADDRESS,
-        &mut end,
+        &mut spans,
     )?;
-    let data = mandatory(msg, ptr_pos, var_start, 2, ParameterName::DATA, &mut end)?;
+    let data = mandatory(msg, ptr_pos, var_start, 2, ParameterName::DATA, &mut spans)?;
+    let mut end = spans.iter().map(|&(_, e)| e).fold(var_start, usize::max);
     let called = address(called, ParameterName::CALLED_PARTY_ADDRESS)?;
     let calling = address(calling, ParameterName::CALLING_PARTY_ADDRESS)?;
 
@@ -154,6 +163,9 @@ pub(crate) fn decode_body(
         if p != 0 {
             // The optional pointer is the last one, so it cannot point back into the fixed part.
             let target = pos + p;
+            if target < end {
+                return Err(DecodeError::OptionalPartBeforeEnd);
+            }
             let at = msg
                 .get(target..)
                 .filter(|s| !s.is_empty())

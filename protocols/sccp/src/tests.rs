@@ -368,6 +368,32 @@ fn trailing_garbage() {
     assert_eq!(decode(&b), Err(DecodeError::TrailingBytes(2)));
 }
 
+/// Found by the `sccp` fuzz target (fuzz/artifacts/sccp): an XUDT whose optional-part pointer
+/// lands inside its 255-octet data decoded, but no encoder can lay that message out again.
+/// Parameters may not share octets, and the optional part must come after them.
+#[test]
+fn overlapping_parameters_and_early_optional_part() {
+    // hand: called ptr 2+3=5, calling ptr 3+2=5 (the same octets), data ptr 4+4=8.
+    let b = hex("09 80 03 02 04  02 42 92  01 aa");
+    assert_eq!(
+        decode(&b),
+        Err(DecodeError::OverlappingParameters(
+            ParameterName::CALLING_PARTY_ADDRESS
+        ))
+    );
+    // hand: XUDT with the optional part first: optional @7 (ptr 6+1), called @11 (ptr 3+8),
+    // calling @14 (ptr 4+10), data @17 (ptr 5+12).
+    let b = hex("11 00 0f 08 0a 0c 01  12 01 05 00  02 42 92  02 42 92  01 aa");
+    assert_eq!(decode(&b), Err(DecodeError::OptionalPartBeforeEnd));
+    // The same parameters with the optional part last decode.
+    let b = hex("11 00 0f 04 06 08 09  02 42 92  02 42 92  01 aa  12 01 05 00");
+    assert_eq!(decode(&b).map(|m| m.importance()), Ok(Some(Importance(5))));
+    // Optional pointer into the data (the fuzzer's case, shortened): data @13 len 4, optional
+    // ptr 6+9=15.
+    let b = hex("11 00 0f 04 06 08 09  02 42 92  02 42 92  04 12 01 05 00");
+    assert_eq!(decode(&b), Err(DecodeError::OptionalPartBeforeEnd));
+}
+
 #[test]
 fn encode_limits() {
     let a = SccpAddress::route_on_ssn(None, Ssn::CAP);
