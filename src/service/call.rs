@@ -1014,7 +1014,7 @@ impl Call {
 
     fn on_report(&mut self, now: Timestamp, elapsed: u64, active: bool, out: &mut Vec<Action>) {
         if self.phase != Phase::Active || !self.prepaid {
-            if !(self.phase == Phase::Ending && !active) {
+            if self.phase != Phase::Ending || active {
                 self.unexpected(out, "charging report out of phase");
             }
             return;

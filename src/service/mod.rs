@@ -11,7 +11,7 @@ pub mod provisioning;
 pub mod rating;
 
 #[cfg(test)]
-mod sim_tests;
+mod call_tests;
 
 pub use call::{
     Action, BcsmEvent, Call, CallEvent, DialogueEnd, InitialRequest, Leg, Op, Timestamp,

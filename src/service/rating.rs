@@ -250,6 +250,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn cost_table() {
         // (ppm, setup, first, next, elapsed_100ms, answered, cost)
         let cases: &[(Money, Money, u32, u32, u64, bool, Money)] = &[
@@ -307,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn time_for_money_table() {
         // (ppm, setup, first, next, elapsed, charged, grant, expected 100 ms)
         let cases: &[(Money, Money, u32, u32, u64, Money, Money, u64)] = &[
