@@ -1,6 +1,7 @@
 //! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
 pub mod cdr_sink;
 pub mod config;
+pub mod engine;
 pub mod ledger;
 pub mod metrics;
 pub mod prepaid;

@@ -1,0 +1,625 @@
+//! The call actor: one per TCAP dialogue, a thin shell around the TCAP dialogue state machine
+//! and the VPN/prepaid call state machine (`service::call`). It decodes each TCAP message into
+//! CAP operations, feeds them to the call logic, carries out what the logic asks (operations
+//! to the switch, prepaid requests to the account actors, CDRs) and stops when the call is
+//! settled. Never restarted: a failure releases the call and settles its reservation.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use bytes::{Bytes, BytesMut};
+use strowger_cap::{Dialect, OpCode};
+use strowger_tcap::{
+    AbortReason, Code, Dialogue, EndKind, Event as TcEvent, InvokeId, InvokeProblem, Message,
+    OperationClass, Problem, UAbortReason,
+};
+
+use super::capmap::{self, Incoming};
+use super::route::ReplyRoute;
+use super::{Engine, Entry, Refusal};
+use crate::config::Treatment;
+use crate::metrics as m;
+use crate::service::{Action, Call, CallEvent, DialogueEnd, Op, Outcome};
+
+/// Messages a call actor handles.
+#[derive(Debug)]
+pub enum CallMsg {
+    /// A TCAP message for this dialogue (Continue, End, Abort).
+    Tcap(Bytes),
+    /// A message for this dialogue could not be decoded at the transaction level.
+    Broken,
+    /// The link the dialogue runs on closed.
+    LinkLost,
+    /// Shutdown drain expired: release the call now.
+    Release,
+}
+
+impl actix::Message for CallMsg {
+    type Result = ();
+}
+
+/// Wall-clock milliseconds, the service logic's time base.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What a TCAP event means for this call, owned so the dialogue can be used again.
+enum Step {
+    Event(CallEvent),
+    ActivityTest(InvokeId),
+    Done(InvokeId),
+    Reject(InvokeId, InvokeProblem),
+    Invoked(CallEvent, InvokeId),
+    PeerGone(&'static str),
+    Nothing,
+}
+
+/// One call.
+pub struct CallActor {
+    engine: Arc<Engine>,
+    tid: u32,
+    dialogue: Dialogue,
+    dialect: Dialect,
+    route: ReplyRoute,
+    call: Call,
+    begin: Option<Bytes>,
+    actions: Vec<Action>,
+    steps: Vec<Step>,
+    param: BytesMut,
+    out: BytesMut,
+    scratch: BytesMut,
+    received: Instant,
+    answered: bool,
+    pin_invoke: Option<InvokeId>,
+    timer: Option<SpawnHandle>,
+    gone: bool,
+    span: tracing::Span,
+}
+
+impl CallActor {
+    /// Start the actor for a new dialogue on the next arbiter, and register it.
+    pub fn spawn(
+        engine: &Arc<Engine>,
+        tid: strowger_tcap::TransactionId,
+        dialogue: Dialogue,
+        route: ReplyRoute,
+        begin: Bytes,
+    ) {
+        let dialect = dialogue
+            .application_context()
+            .and_then(|ac| strowger_cap::dialect_from_oid(ac.as_bytes()))
+            .unwrap_or(Dialect::CapV2);
+        let id = engine.next_call_id();
+        let call = Call::new(
+            id,
+            now_ms(),
+            engine.services.provisioning.snapshot(),
+            &engine.services.service,
+        );
+        let link = route.link.id;
+        let key = tid.to_u32();
+        let span = tracing::info_span!("call", id = id.0, tid = key);
+        let e = engine.clone();
+        let mailbox = engine.config.engine.mailbox;
+        let addr = CallActor::start_in_arbiter(&engine.arbiter(), move |ctx| {
+            ctx.set_mailbox_capacity(mailbox);
+            CallActor {
+                engine: e,
+                tid: key,
+                dialogue,
+                dialect,
+                route,
+                call,
+                begin: Some(begin),
+                actions: Vec::with_capacity(8),
+                steps: Vec::with_capacity(8),
+                param: BytesMut::with_capacity(256),
+                out: BytesMut::with_capacity(512),
+                scratch: BytesMut::with_capacity(512),
+                received: Instant::now(),
+                answered: false,
+                pin_invoke: None,
+                timer: None,
+                gone: false,
+                span,
+            }
+        });
+        engine.table.insert(key, Entry { addr, link });
+        metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).increment(1.0);
+        metrics::counter!(m::TCAP_DIALOGUES_BEGUN).increment(1);
+    }
+
+    fn on_tcap(&mut self, ctx: &mut Context<Self>, bytes: &Bytes) {
+        let msg = match Message::decode(bytes) {
+            Ok(m) => m,
+            Err(_) => return self.lost(ctx, "broken"),
+        };
+        let now = Instant::now();
+        let dialect = self.dialect;
+        let pin_invoke = self.pin_invoke;
+        let mut steps = std::mem::take(&mut self.steps);
+        for ev in self.dialogue.handle(now, &msg) {
+            steps.push(step_of(dialect, pin_invoke, ev));
+        }
+        self.flush_provider_abort();
+        self.run_steps(ctx, &mut steps);
+        self.steps = steps;
+    }
+
+    fn run_steps(&mut self, ctx: &mut Context<Self>, steps: &mut Vec<Step>) {
+        for step in steps.drain(..) {
+            match step {
+                Step::Event(ev) => self.steps_event(ctx, ev),
+                Step::ActivityTest(id) => {
+                    let _ = self.dialogue.send_result(id, None, true);
+                    self.send(ctx, DialogueEnd::Continue);
+                }
+                Step::Done(id) => self.dialogue.release_invoke(id),
+                Step::Reject(id, p) => {
+                    metrics::counter!(m::DECODE_ERRORS, "layer" => "cap", "reason" => "rejected")
+                        .increment(1);
+                    let _ = self.dialogue.send_reject(Some(id), Problem::Invoke(p));
+                    self.send(ctx, DialogueEnd::Continue);
+                }
+                Step::Invoked(ev, id) => {
+                    self.dialogue.release_invoke(id);
+                    self.steps_event(ctx, ev);
+                }
+                Step::PeerGone(why) => {
+                    metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => why).increment(1);
+                    self.gone = true;
+                    self.feed(ctx, CallEvent::Aborted);
+                }
+                Step::Nothing => {}
+            }
+        }
+    }
+
+    fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
+        if let CallEvent::Initial(ref req) = ev {
+            if !self.key_served(req.service_key) {
+                self.unserved_key(ctx);
+                return;
+            }
+        }
+        if matches!(ev, CallEvent::PinCollected(_) | CallEvent::PinFailed) {
+            self.pin_invoke = None;
+        }
+        self.feed(ctx, ev);
+    }
+
+    fn key_served(&self, key: u32) -> bool {
+        self.engine
+            .config
+            .services
+            .keys
+            .iter()
+            .any(|k| k.key == key)
+    }
+
+    /// A service key with no service: the configured default treatment, then stop.
+    fn unserved_key(&mut self, ctx: &mut Context<Self>) {
+        metrics::counter!(m::CALLS, "outcome" => "unknown_service_key").increment(1);
+        let op = match self.engine.config.services.unknown_key_treatment {
+            Treatment::Continue => Op::Continue,
+            Treatment::Release { cause } => Op::ReleaseCall { cause },
+        };
+        self.send_ops(ctx, &[op], DialogueEnd::End);
+        ctx.stop();
+    }
+
+    fn feed(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
+        let mut actions = std::mem::take(&mut self.actions);
+        self.call.handle(now_ms(), ev, &mut actions);
+        self.run_actions(ctx, &mut actions);
+        self.actions = actions;
+        self.schedule(ctx);
+    }
+
+    fn run_actions(&mut self, ctx: &mut Context<Self>, actions: &mut Vec<Action>) {
+        for action in actions.drain(..) {
+            match action {
+                Action::Send { ops, end } => self.send_ops(ctx, &ops, end),
+                Action::Prepaid(req) => {
+                    let engine = self.engine.clone();
+                    ctx.spawn(
+                        async move { engine.services.accounts.request(req).await }
+                            .into_actor(self)
+                            .map(|resp, act, ctx| act.feed(ctx, CallEvent::Prepaid(resp))),
+                    );
+                }
+                Action::Cdr(cdr) => {
+                    let outcome = outcome_label(cdr.outcome);
+                    metrics::counter!(m::CALLS, "outcome" => outcome).increment(1);
+                    if cdr.answered_100ms > 0 {
+                        metrics::histogram!(m::CALL_DURATION_SECONDS)
+                            .record(cdr.answered_100ms as f64 / 10.0);
+                    }
+                    if self.engine.config.cdr.enabled {
+                        self.engine.services.cdr.write(&*cdr);
+                    }
+                }
+                Action::Done => ctx.stop(),
+                Action::Unexpected(kind) => {
+                    tracing::debug!(parent: &self.span, kind, "event ignored by the call logic");
+                }
+            }
+        }
+    }
+
+    fn send_ops(&mut self, ctx: &mut Context<Self>, ops: &[Op], end: DialogueEnd) {
+        if self.gone || self.dialogue.is_closed() {
+            return;
+        }
+        let now = Instant::now();
+        let timeout = Duration::from_secs(self.engine.config.tcap.invoke_timeout_seconds);
+        for op in ops {
+            let (code, has_param) = match capmap::encode_op(self.dialect, op, &mut self.param) {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::error!(parent: &self.span, error = %e, ?op, "cannot encode operation");
+                    continue;
+                }
+            };
+            let class = match op {
+                Op::PromptAndCollect { .. } => OperationClass::Class1,
+                Op::Continue => OperationClass::Class4,
+                _ => OperationClass::Class2,
+            };
+            let param = has_param.then_some(&self.param[..]);
+            match self
+                .dialogue
+                .send_invoke(now, Code::Local(code.0), None, param, class, timeout)
+            {
+                Ok(id) => {
+                    if code == OpCode::PROMPT_AND_COLLECT_USER_INFORMATION {
+                        self.pin_invoke = Some(id);
+                    }
+                    metrics::counter!(m::CAP_OPERATIONS, "operation" => code.name().unwrap_or("other"), "direction" => "out").increment(1);
+                }
+                Err(e) => tracing::warn!(parent: &self.span, error = %e, "invoke not queued"),
+            }
+        }
+        self.send(ctx, end);
+    }
+
+    /// Write the queued components as TC-CONTINUE or TC-END and send it.
+    fn send(&mut self, ctx: &mut Context<Self>, end: DialogueEnd) {
+        if self.gone || self.dialogue.is_closed() {
+            return;
+        }
+        self.out.clear();
+        let now = Instant::now();
+        let (r, label) = match end {
+            DialogueEnd::Continue => (
+                self.dialogue.continue_(now, &mut self.out).map(|_| true),
+                "continue",
+            ),
+            DialogueEnd::End => (self.dialogue.end(now, &mut self.out, EndKind::Basic), "end"),
+        };
+        match r {
+            Ok(true) => {
+                if !self.answered {
+                    self.answered = true;
+                    metrics::histogram!(m::CALL_SETUP_SECONDS)
+                        .record(self.received.elapsed().as_secs_f64());
+                }
+                if end == DialogueEnd::End {
+                    metrics::counter!(m::TCAP_DIALOGUES_ENDED).increment(1);
+                }
+                if let Err(e) = self.route.send(&self.out, &mut self.scratch) {
+                    tracing::debug!(parent: &self.span, error = %e, "reply not sent");
+                    self.link_gone(ctx);
+                    return;
+                }
+                metrics::counter!(m::LAYER_MESSAGES, "layer" => "tcap", "type" => label, "direction" => "out").increment(1);
+            }
+            Ok(false) => {}
+            Err(e) => tracing::debug!(parent: &self.span, error = %e, "dialogue cannot send"),
+        }
+    }
+
+    fn flush_provider_abort(&mut self) {
+        self.out.clear();
+        if self.dialogue.poll_transmit(&mut self.out) {
+            let _ = self.route.send(&self.out, &mut self.scratch);
+        }
+    }
+
+    fn link_gone(&mut self, ctx: &mut Context<Self>) {
+        if !self.gone {
+            self.gone = true;
+            metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => "link_lost").increment(1);
+            self.feed(ctx, CallEvent::Aborted);
+        }
+    }
+
+    fn lost(&mut self, ctx: &mut Context<Self>, cause: &'static str) {
+        if !self.gone {
+            self.gone = true;
+            metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => cause).increment(1);
+            self.feed(ctx, CallEvent::Aborted);
+        }
+    }
+
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        if let Some(h) = self.timer.take() {
+            ctx.cancel_future(h);
+        }
+        let now = Instant::now();
+        let wall = now_ms();
+        let call_at = self
+            .call
+            .poll_timeout()
+            .map(|t| now + Duration::from_millis(t.saturating_sub(wall)));
+        let tcap_at = if self.gone {
+            None
+        } else {
+            self.dialogue.poll_timeout()
+        };
+        let at = match (call_at, tcap_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = at {
+            let wait = at.saturating_duration_since(now);
+            self.timer = Some(ctx.run_later(wait, |act, ctx| {
+                act.timer = None;
+                act.on_timer(ctx);
+            }));
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        if !self.gone {
+            while let Some(ev) = self.dialogue.handle_timeout(now) {
+                match ev {
+                    TcEvent::IdleTimeout => {
+                        metrics::counter!(m::TCAP_DIALOGUES_TIMED_OUT).increment(1);
+                        self.out.clear();
+                        if let Ok(true) =
+                            self.dialogue
+                                .u_abort(now, &mut self.out, UAbortReason::UserSpecific)
+                        {
+                            let _ = self.route.send(&self.out, &mut self.scratch);
+                        }
+                        self.gone = true;
+                        self.feed(ctx, CallEvent::Aborted);
+                        return;
+                    }
+                    TcEvent::InvokeTimeout { invoke_id, .. }
+                        if Some(invoke_id) == self.pin_invoke =>
+                    {
+                        self.pin_invoke = None;
+                        self.feed(ctx, CallEvent::PinFailed);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if self.call.poll_timeout().is_some_and(|t| t <= now_ms()) {
+            self.feed(ctx, CallEvent::Timeout);
+        } else {
+            self.schedule(ctx);
+        }
+    }
+
+    /// Shutdown: release a call still alive, settling it by the abort policy.
+    fn release_now(&mut self, ctx: &mut Context<Self>) {
+        if !self.gone && !self.dialogue.is_closed() {
+            let cause = self.engine.services.service.timeout_cause;
+            self.send_ops(ctx, &[Op::ReleaseCall { cause }], DialogueEnd::End);
+        }
+        self.gone = true;
+        self.feed(ctx, CallEvent::Aborted);
+    }
+}
+
+fn step_of(dialect: Dialect, pin_invoke: Option<InvokeId>, ev: TcEvent<'_>) -> Step {
+    match ev {
+        TcEvent::Invoke {
+            invoke_id,
+            opcode,
+            parameter,
+            ..
+        } => {
+            let Code::Local(code) = opcode else {
+                return Step::Reject(invoke_id, InvokeProblem::UNRECOGNIZED_OPERATION);
+            };
+            let op = OpCode(code);
+            metrics::counter!(m::CAP_OPERATIONS, "operation" => op.name().unwrap_or("other"), "direction" => "in").increment(1);
+            match capmap::incoming(dialect, op, parameter.map(|t| t.raw)) {
+                // Operations from the SSF are class 2/4: nothing more is owed for them.
+                Ok(Incoming::Event(ev)) => Step::Invoked(ev, invoke_id),
+                Ok(Incoming::ActivityTest) => Step::ActivityTest(invoke_id),
+                Ok(Incoming::Ignored(_)) => Step::Done(invoke_id),
+                Err(e) => {
+                    metrics::counter!(m::DECODE_ERRORS, "layer" => "cap", "reason" => "argument")
+                        .increment(1);
+                    let problem = match e {
+                        strowger_cap::CapError::UnknownOperation(_) => {
+                            InvokeProblem::UNRECOGNIZED_OPERATION
+                        }
+                        _ => InvokeProblem::MISTYPED_PARAMETER,
+                    };
+                    Step::Reject(invoke_id, problem)
+                }
+            }
+        }
+        TcEvent::Result {
+            invoke_id,
+            parameter,
+            ..
+        } if Some(invoke_id) == pin_invoke => {
+            match capmap::collected_digits(dialect, parameter.map(|t| t.raw)) {
+                Ok(d) => Step::Event(CallEvent::PinCollected(d)),
+                Err(_) => Step::Event(CallEvent::PinFailed),
+            }
+        }
+        TcEvent::Error { invoke_id, .. }
+        | TcEvent::Reject {
+            invoke_id: Some(invoke_id),
+            ..
+        } if Some(invoke_id) == pin_invoke => Step::Event(CallEvent::PinFailed),
+        TcEvent::Aborted { reason } => Step::PeerGone(match reason {
+            AbortReason::Provider(_) | AbortReason::ProviderDialogue => "provider",
+            AbortReason::User => "user",
+            AbortReason::Refused { .. } => "refused",
+        }),
+        TcEvent::Ended => Step::PeerGone("ended_by_peer"),
+        _ => Step::Nothing,
+    }
+}
+
+fn outcome_label(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Answered => "answered",
+        Outcome::Busy => "busy",
+        Outcome::NoAnswer => "no_answer",
+        Outcome::Abandon => "abandon",
+        Outcome::RouteFailure => "route_failure",
+        Outcome::VpnAuthFailed => "vpn_auth_failed",
+        Outcome::PrepaidAuthFailed => "prepaid_auth_failed",
+        Outcome::Screened => "screened",
+        Outcome::ReleasedForCredit => "released_for_credit",
+        Outcome::LedgerUnavailable => "ledger_unavailable",
+        Outcome::UnknownServiceKey => "unknown_service_key",
+        Outcome::Aborted => "aborted",
+        Outcome::Timeout => "timeout",
+    }
+}
+
+impl Actor for CallActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(begin) = self.begin.take() {
+            self.on_tcap(ctx, &begin);
+        }
+        self.schedule(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.engine.table.remove(&self.tid);
+        metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).decrement(1.0);
+    }
+}
+
+impl Handler<CallMsg> for CallActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CallMsg, ctx: &mut Self::Context) {
+        match msg {
+            CallMsg::Tcap(bytes) => {
+                self.engine.inflight.fetch_sub(1, Ordering::Relaxed);
+                self.on_tcap(ctx, &bytes);
+            }
+            CallMsg::Broken => self.lost(ctx, "broken"),
+            CallMsg::LinkLost => self.link_gone(ctx),
+            CallMsg::Release => self.release_now(ctx),
+        }
+    }
+}
+
+/// Answer a Begin the SCP will not serve (overload, shutdown): TC-END with the overload
+/// treatment and, for overload in dialects that have it, a CallGap on the service key.
+pub fn refuse(
+    engine: &Arc<Engine>,
+    mut dialogue: Dialogue,
+    begin: &Message<'_>,
+    route: &ReplyRoute,
+    why: Refusal,
+) {
+    let now = Instant::now();
+    let dialect = dialogue
+        .application_context()
+        .and_then(|ac| strowger_cap::dialect_from_oid(ac.as_bytes()))
+        .unwrap_or(Dialect::CapV2);
+    let mut service_key = None;
+    let mut ids = Vec::new();
+    for ev in dialogue.handle(now, begin) {
+        if let TcEvent::Invoke {
+            invoke_id,
+            opcode: Code::Local(0),
+            parameter,
+            ..
+        } = ev
+        {
+            if let Ok(strowger_cap::Operation::InitialDp(idp)) = strowger_cap::Operation::decode(
+                dialect,
+                OpCode::INITIAL_DP,
+                parameter.map(|t| t.raw),
+            ) {
+                service_key = Some(idp.service_key);
+            }
+            ids.push(invoke_id);
+        }
+    }
+    for id in ids {
+        dialogue.release_invoke(id);
+    }
+    let cfg = &engine.config.engine;
+    let mut param = BytesMut::with_capacity(128);
+    let timeout = Duration::from_secs(1);
+    if why == Refusal::Overload {
+        metrics::counter!(m::ADMISSION_REJECTIONS).increment(1);
+        let cause = match cfg.overload_treatment {
+            Treatment::Release { cause } => cause,
+            Treatment::Continue => 42,
+        };
+        if let Some(key) = service_key {
+            if let Ok(Some(code)) = capmap::call_gap(
+                dialect,
+                key,
+                cfg.call_gap_duration_seconds,
+                cfg.call_gap_interval_ms,
+                cause,
+                &mut param,
+            ) {
+                if dialogue
+                    .send_invoke(
+                        now,
+                        Code::Local(code.0),
+                        None,
+                        Some(&param),
+                        OperationClass::Class4,
+                        timeout,
+                    )
+                    .is_ok()
+                {
+                    metrics::counter!(m::CALLGAPS_SENT).increment(1);
+                }
+            }
+        }
+    }
+    let op = match cfg.overload_treatment {
+        Treatment::Continue => Op::Continue,
+        Treatment::Release { cause } => Op::ReleaseCall { cause },
+    };
+    if let Ok((code, has)) = capmap::encode_op(dialect, &op, &mut param) {
+        let p = has.then_some(&param[..]);
+        let _ = dialogue.send_invoke(
+            now,
+            Code::Local(code.0),
+            None,
+            p,
+            OperationClass::Class4,
+            timeout,
+        );
+    }
+    let mut out = BytesMut::with_capacity(256);
+    if let Ok(true) = dialogue.end(now, &mut out, EndKind::Basic) {
+        super::dispatch::send_raw(route, &out, "end");
+    }
+    let label = match why {
+        Refusal::Overload => "overload",
+        Refusal::Draining => "draining",
+    };
+    metrics::counter!(m::CALLS, "outcome" => label).increment(1);
+}
