@@ -341,10 +341,15 @@ impl PrepaidRequest {
     }
 }
 
-/// Count of deduct requests asking for more than was reserved (clamped).
+/// Count of deduct requests asking for more than was reserved (clamped); logged at most once a second.
 fn note_overdeduct(account: &AccountId, asked: Money, reserved: Money) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_LOG: AtomicU64 = AtomicU64::new(0);
     ::metrics::counter!("strowger_ledger_overdeduct_total").increment(1);
-    tracing::warn!(%account, asked, reserved, "deduct above reservation clamped");
+    let now = super::unix_now();
+    if LAST_LOG.swap(now, Ordering::Relaxed) != now {
+        tracing::warn!(%account, asked, reserved, "deduct above reservation clamped (strowger_ledger_overdeduct_total)");
+    }
 }
 
 impl Account {

@@ -34,7 +34,7 @@ pub use writer::{Durable, Ledger};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
-    /// Directory of journal segments and snapshots. Default `data/ledger`.
+    /// Directory of journal segments and snapshots, relative to `node.data_dir` unless absolute. Default `ledger`.
     pub dir: PathBuf,
     /// A segment is closed and a new one started once it reaches this size. Default 64 MiB.
     pub segment_bytes: u64,
@@ -72,7 +72,7 @@ pub struct LedgerConfig {
 impl Default for LedgerConfig {
     fn default() -> Self {
         LedgerConfig {
-            dir: PathBuf::from("data/ledger"),
+            dir: PathBuf::from("ledger"),
             segment_bytes: 64 << 20,
             batch_max_bytes: 1 << 20,
             batch_max_records: 8192,

@@ -200,7 +200,7 @@ pub fn list_snapshots(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
             let _ = fs::remove_file(entry.path());
         }
     }
-    v.sort_by(|a, b| b.0.cmp(&a.0));
+    v.sort_by_key(|s| std::cmp::Reverse(s.0));
     Ok(v)
 }
 
@@ -232,7 +232,7 @@ pub fn prune(dir: &Path, keep: usize) -> io::Result<()> {
     for (_, path) in snaps.iter().skip(keep) {
         fs::remove_file(path)?;
     }
-    let Some(&(oldest_kept, _)) = snaps.iter().take(keep).last() else {
+    let Some(&(oldest_kept, _)) = snaps.get(keep.min(snaps.len()).saturating_sub(1)) else {
         return Ok(());
     };
     let segs = list_segments(dir)?;

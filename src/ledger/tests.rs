@@ -1398,6 +1398,9 @@ fn bench_ledger() {
     if let Ok(s) = std::env::var("LEDGER_BENCH_SECS") {
         opts.run_secs = s.parse().unwrap();
     }
+    if let Ok(j) = std::env::var("LEDGER_BENCH_OPTS") {
+        opts = serde_json::from_str(&j).unwrap();
+    }
     let report = actix_rt::System::new()
         .block_on(bench::bench(opts))
         .unwrap();
