@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use strowger_tcap::{
-    unknown_transaction_abort, Code, Component, ComponentPortion, Config, Dialogue, EndKind,
-    Event, GeneralProblem, InvokeProblem, Message, MessageType, ObjectId, OperationClass,
-    Problem, ReturnResultProblem, Role, State, TransactionId, UAbortReason,
+    unknown_transaction_abort, Code, Component, ComponentPortion, Config, Dialogue, EndKind, Event,
+    GeneralProblem, InvokeProblem, Message, MessageType, ObjectId, OperationClass, Problem,
+    ReturnResultProblem, Role, State, TransactionId, UAbortReason,
 };
 
 fn encode(m: &Message<'_>) -> BytesMut {
@@ -230,7 +230,11 @@ pub(crate) fn dialogue(data: &[u8]) {
             }
             1 => {
                 let Some(i) = id() else { break };
-                d.send_result(i, Some((&Code::Local(i64::from(p)), Some(&param))), p & 1 != 0)
+                d.send_result(
+                    i,
+                    Some((&Code::Local(i64::from(p)), Some(&param))),
+                    p & 1 != 0,
+                )
             }
             2 => {
                 let Some(i) = id() else { break };
@@ -252,8 +256,12 @@ pub(crate) fn dialogue(data: &[u8]) {
                     1 => d.continue_(now, &mut out),
                     2 => d.end(now, &mut out, EndKind::Basic).map(|_| ()),
                     3 => d.end(now, &mut out, EndKind::Prearranged).map(|_| ()),
-                    4 => d.u_abort(now, &mut out, UAbortReason::UserSpecific).map(|_| ()),
-                    _ => d.u_abort(now, &mut out, UAbortReason::AcNotSupported).map(|_| ()),
+                    4 => d
+                        .u_abort(now, &mut out, UAbortReason::UserSpecific)
+                        .map(|_| ()),
+                    _ => d
+                        .u_abort(now, &mut out, UAbortReason::AcNotSupported)
+                        .map(|_| ()),
                 };
                 if r.is_ok() && p % 6 >= 2 {
                     assert!(d.is_closed(), "still open after end/abort");
@@ -321,7 +329,10 @@ fn deliver(side: &mut Side, msg: &Message<'_>, now: Instant, tid: TransactionId,
         assert!(!ended, "event after the dialogue ended");
         match ev {
             Event::Result { invoke_id, .. } | Event::Error { invoke_id, .. } => {
-                assert!(side.invoked[usize::from(invoke_id as u8)], "answer to an id never invoked");
+                assert!(
+                    side.invoked[usize::from(invoke_id as u8)],
+                    "answer to an id never invoked"
+                );
             }
             Event::Reject { local: true, .. } => local_reject = true,
             _ => {}
@@ -330,9 +341,16 @@ fn deliver(side: &mut Side, msg: &Message<'_>, now: Instant, tid: TransactionId,
         n += 1;
         assert!(n <= 1024);
     }
-    assert_eq!(d.is_closed(), was_closed || ended, "closed without Ended/Aborted or vice versa");
+    assert_eq!(
+        d.is_closed(),
+        was_closed || ended,
+        "closed without Ended/Aborted or vice versa"
+    );
     if local_reject && !d.is_closed() && matches!(msg, Message::Begin(_) | Message::Continue(_)) {
-        assert!(d.has_pending_components(), "local reject not queued for the peer");
+        assert!(
+            d.has_pending_components(),
+            "local reject not queued for the peer"
+        );
     }
     let mut out = BytesMut::new();
     if d.poll_transmit(&mut out) {

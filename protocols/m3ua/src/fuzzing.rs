@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::{
     AspState, Association, AssociationError, Body, CommonHeader, Config, Event, Framer, Message,
-    MessageClass, ProtocolData, Role, Transmit, TrafficModeType, HEADER_LEN,
+    MessageClass, ProtocolData, Role, TrafficModeType, Transmit, HEADER_LEN,
 };
 
 /// Runs every check on `data`.
@@ -162,7 +162,9 @@ pub fn check_associations(data: &[u8]) {
         let p = op >> 4;
         match op >> 1 & 7 {
             0 => {
-                let Some(frame) = take(&mut script) else { break };
+                let Some(frame) = take(&mut script) else {
+                    break;
+                };
                 let frame = Bytes::from(frame);
                 ends[side]
                     .assoc
@@ -212,7 +214,9 @@ pub fn check_associations(data: &[u8]) {
                 settle(&mut ends[side], None);
             }
             5 => {
-                let Some(user_data) = take(&mut script) else { break };
+                let Some(user_data) = take(&mut script) else {
+                    break;
+                };
                 let pd = ProtocolData {
                     opc: 1,
                     dpc: 2,
@@ -231,7 +235,9 @@ pub fn check_associations(data: &[u8]) {
             }
             6 => ends[side].assoc.set_management_blocked(p & 1 != 0),
             _ => {
-                let Some(frame) = take(&mut script) else { break };
+                let Some(frame) = take(&mut script) else {
+                    break;
+                };
                 if let Ok(m) = Message::decode(&frame) {
                     ends[side].assoc.handle_message(now, &m);
                     settle(&mut ends[side], Some(&frame));
@@ -278,24 +284,32 @@ fn settle(end: &mut End, input: Option<&[u8]>) {
     let mut answered = 0;
     while let Some(ev) = a.poll_event() {
         match ev {
-            Event::PeerViolation {
-                answered: true, ..
-            } => answered += 1,
+            Event::PeerViolation { answered: true, .. } => answered += 1,
             Event::PeerViolation {
                 answered: false, ..
             } => assert!(input_is_err, "an unanswered violation for a non-ERR"),
             Event::Data(d) => {
-                assert_eq!(a.state(), AspState::Active, "DATA delivered while not active");
+                assert_eq!(
+                    a.state(),
+                    AspState::Active,
+                    "DATA delivered while not active"
+                );
                 if let Some(Body::Data(sent)) = input_msg.as_ref().map(|m| &m.body) {
                     assert_eq!(&d.user_data[..], &sent.protocol_data.user_data[..]);
-                    assert_eq!((d.opc, d.dpc), (sent.protocol_data.opc, sent.protocol_data.dpc));
+                    assert_eq!(
+                        (d.opc, d.dpc),
+                        (sent.protocol_data.opc, sent.protocol_data.dpc)
+                    );
                 }
             }
             Event::EncodeFailed(e) => panic!("encode failed: {e}"),
             _ => {}
         }
     }
-    assert!(answered <= errs_sent, "violation reported as answered without an ERR");
+    assert!(
+        answered <= errs_sent,
+        "violation reported as answered without an ERR"
+    );
     let rcs = a.active_routing_contexts();
     if a.state() == AspState::Down {
         assert!(rcs.is_empty(), "ASP-DOWN with active routing contexts");
@@ -303,7 +317,10 @@ fn settle(end: &mut End, input: Option<&[u8]>) {
     for (i, rc) in rcs.iter().enumerate() {
         assert!(!rcs[..i].contains(rc), "routing context {rc} active twice");
         if a.role() == Role::Sg {
-            assert!(a.config().routing_contexts.contains(rc), "unconfigured RC {rc} active");
+            assert!(
+                a.config().routing_contexts.contains(rc),
+                "unconfigured RC {rc} active"
+            );
         }
     }
 }

@@ -5,5 +5,9 @@ mod replay;
 
 #[test]
 fn m3ua_corpus() {
-    replay::replay(env!("CARGO_MANIFEST_DIR"), "m3ua", strowger_m3ua::fuzzing::check);
+    replay::replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "m3ua",
+        strowger_m3ua::fuzzing::check,
+    );
 }

@@ -87,7 +87,10 @@ fn mandatory<'a>(
         .ok_or(DecodeError::PointerOutOfRange(name))?;
     let (rest, value) = param(at).map_err(|_| DecodeError::ParameterOverrun(name))?;
     let span = (target, msg.len() - rest.len());
-    if spans[..index].iter().any(|&(s, e)| span.0 < e && s < span.1) {
+    if spans[..index]
+        .iter()
+        .any(|&(s, e)| span.0 < e && s < span.1)
+    {
         return Err(DecodeError::OverlappingParameters(name));
     }
     spans[index] = span;

@@ -5,5 +5,9 @@ mod replay;
 
 #[test]
 fn sccp_corpus() {
-    replay::replay(env!("CARGO_MANIFEST_DIR"), "sccp", strowger_sccp::fuzzing::check);
+    replay::replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "sccp",
+        strowger_sccp::fuzzing::check,
+    );
 }

@@ -14,5 +14,9 @@ fn tcap_corpus() {
 
 #[test]
 fn tcap_dialogue_corpus() {
-    replay::replay(env!("CARGO_MANIFEST_DIR"), "tcap_dialogue", checks::dialogue);
+    replay::replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "tcap_dialogue",
+        checks::dialogue,
+    );
 }
