@@ -620,15 +620,23 @@ impl Call {
         );
     }
 
-    fn apply_fee(&mut self, out: &mut Vec<Action>) {
+    /// Claim 6: apply for the first slice. A destination that costs nothing at all (toll-free,
+    /// free on-net) needs no fee: the call is connected without ApplyCharging once the account
+    /// passed authentication.
+    fn apply_fee(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let (Some(account), Some(rate)) =
             (self.account.clone(), self.dest.as_ref().map(|d| d.rate))
         else {
             return;
         };
+        if rate.price_per_minute <= 0 && rate.setup <= 0 {
+            self.connect(now, out);
+            return;
+        }
         self.phase = Phase::Applying;
-        let want = rate.slice_want(0, self.cfg.slice_seconds);
-        let min = rate.first_unit_cost();
+        // The ledger grants at least one minor unit; a slice never asks for less.
+        let min = rate.first_unit_cost().max(1);
+        let want = rate.slice_want(0, self.cfg.slice_seconds).max(min);
         let key = self.next_key();
         self.request(
             Pending::ApplyFee { want },
@@ -781,7 +789,7 @@ impl Call {
             Pending::Authenticate => match resp {
                 R::Authenticated { .. } => {
                     if live {
-                        self.apply_fee(out);
+                        self.apply_fee(now, out);
                     }
                 }
                 R::Refused(r) if live => self.prepaid_refused(now, r, false, out),
@@ -1058,8 +1066,10 @@ impl Call {
             .period_charge(self.elapsed, self.answered(), self.charged)
             .min(self.reservation)
             .max(0);
-        let want = rate.slice_want(self.elapsed, self.cfg.slice_seconds);
-        let min = rate.next_unit_cost(self.elapsed);
+        let min = rate.next_unit_cost(self.elapsed).max(1);
+        let want = rate
+            .slice_want(self.elapsed, self.cfg.slice_seconds)
+            .max(min);
         let key = self.next_key();
         self.request(
             Pending::Reapply { used, want },

@@ -436,6 +436,31 @@ fn reapply_ledger_unavailable_releases_and_deducts_in_settlement() {
 }
 
 #[test]
+fn prepaid_call_to_a_free_destination_reserves_nothing() {
+    // Toll-free: price 0, setup 0. Authentication still checks the account (claims 4–5).
+    let (mut h, a) = H::start(&cfg(), 100, BOB, "918005550000");
+    assert_eq!(
+        a,
+        vec![Action::Prepaid(PrepaidRequest::Authenticate {
+            account: acc("ACC-1002"),
+            min: 0
+        })]
+    );
+    let a = h.pp(PrepaidResponse::Authenticated { available: 5000 });
+    assert_eq!(a, vec![send(vec![arms(), connect("18005550000")])]);
+    assert!(!h.call.reservation_open());
+    h.bcsm(2_000, BcsmEvent::Answer);
+    assert_eq!(h.call.poll_timeout(), None);
+    let a = h.bcsm(90_000, BcsmEvent::Disconnect { leg: Leg::Calling });
+    let c = cdr_of(&a);
+    assert_eq!(without_cdr(a), vec![end(vec![release(16)]), Action::Done]);
+    assert_eq!(c.charging, ChargingMode::Prepaid);
+    assert_eq!(c.dest_class.as_deref(), Some("national_tollfree"));
+    assert_eq!((c.reserved, c.charged, c.returned, c.rated), (0, 0, 0, 0));
+    assert_eq!(c.answered_100ms, 900);
+}
+
+#[test]
 fn prepaid_unanswered_returns_everything() {
     for (ev, outcome, op) in [
         (BcsmEvent::Busy, Outcome::Busy, Op::Continue),
@@ -1045,7 +1070,8 @@ impl FakeLedger {
                     "one reservation per call"
                 );
                 let avail = self.available(account);
-                if avail < *min {
+                // Like the real ledger: a grant is at least one minor unit.
+                if avail < (*min).max(1) || (*want).min(avail) < (*min).max(1) {
                     return R::Refused(Refusal::InsufficientBalance);
                 }
                 let g = (*want).min(avail);
@@ -1066,7 +1092,10 @@ impl FakeLedger {
                 *self.balance.get_mut(account).unwrap() -= used;
                 self.reservations.insert(key.call, (account.clone(), 0));
                 let avail = self.available(account);
-                if avail < *min || self.check(account).is_err() {
+                if avail < (*min).max(1)
+                    || (*want).min(avail) < (*min).max(1)
+                    || self.check(account).is_err()
+                {
                     return R::Refused(Refusal::InsufficientBalance);
                 }
                 let g = (*want).min(avail);
@@ -1159,18 +1188,25 @@ fn run_call(
                     if end == DialogueEnd::End {
                         continue;
                     }
-                    for op in ops {
-                        if let Op::PlayAnnouncement { .. } = op {
-                            queue.insert(0, CallEvent::AnnouncementDone);
-                        }
-                        let Op::ApplyCharging {
-                            max_duration_100ms: max,
+                    if ops
+                        .iter()
+                        .any(|op| matches!(op, Op::PlayAnnouncement { .. }))
+                    {
+                        queue.insert(0, CallEvent::AnnouncementDone);
+                    }
+                    let ac = ops.iter().find_map(|op| match op {
+                        Op::ApplyCharging {
+                            max_duration_100ms,
                             release_if_exceeded,
                             ..
-                        } = op
-                        else {
-                            continue;
-                        };
+                        } => Some((*max_duration_100ms, *release_if_exceeded)),
+                        _ => None,
+                    });
+                    let connect = ops.iter().any(|op| matches!(op, Op::Connect { .. }));
+                    // Without ApplyCharging (free destination) the switch sends no reports.
+                    let charging = ac.is_some();
+                    let period = ac.or(connect.then_some((1_000_000_000, false)));
+                    if let Some((max, release_if_exceeded)) = period {
                         // The switch: play the script against this period.
                         let mut evs = Vec::new();
                         if !answered {
@@ -1248,10 +1284,11 @@ fn run_call(
                             now += remaining.min(max) * 100;
                         }
                         for e in evs {
-                            queue.insert(0, e);
+                            if charging || !matches!(e, CallEvent::ChargingReport { .. }) {
+                                queue.insert(0, e);
+                            }
                         }
                     }
-                    // Postpaid: no ApplyCharging; play the script on the Connect.
                 }
             }
         }
