@@ -58,6 +58,10 @@ pub struct Config {
     pub log: LogConfig,
     /// Service key → service table.
     pub services: ServicesConfig,
+    /// The VPN/prepaid service logic: treatments, slices, PIN, abort policy.
+    pub service: crate::service::ServiceConfig,
+    /// The embedded durable ledger.
+    pub ledger: crate::ledger::LedgerConfig,
 }
 
 /// Identity of this SCP node.

@@ -1,9 +1,11 @@
 //! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
+pub mod admin;
 pub mod cdr_sink;
 pub mod config;
 pub mod engine;
 pub mod ledger;
 pub mod metrics;
 pub mod prepaid;
+pub mod server;
 pub mod service;
 pub mod trace;

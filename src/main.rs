@@ -1,3 +1,168 @@
-fn main() {
-    println!("strowger");
+//! `strowger`: the SCP (`serve`), its call generator (`callgen`), the one-command `demo`,
+//! and the ledger benchmark (`bench-ledger`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use strowger::config::{Config, LogFormat};
+
+/// Strowger: a Service Control Point (gsmSCF) for enterprise VPN with built-in prepaid
+/// charging over SS7-over-IP (M3UA/SCCP/TCAP/CAP and INAP).
+#[derive(Parser)]
+#[command(version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the SCP: M3UA links, call actors, the prepaid ledger and the admin HTTP API.
+    Serve {
+        /// Configuration file (TOML). Without it, the built-in defaults (loopback).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Record every M3UA message in and out to this pcap file (Wireshark-readable).
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// Log format: human or json (overrides the configuration).
+        #[arg(long, value_parser = ["human", "json"])]
+        log_format: Option<String>,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+    // CALLGEN-DEMO-ARGS
+    /// Benchmark the durable ledger: full prepaid call cycles at several concurrencies.
+    BenchLedger {
+        /// Accounts in the large set.
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Seconds per run.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Concurrent callers (comma separated).
+        #[arg(long, value_delimiter = ',', default_value = "1,16,256")]
+        concurrency: Vec<usize>,
+        /// Write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a complete, commented configuration file (equal to the defaults).
+    Example,
+    /// Check a configuration file and print it with every default filled in.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Human => builder.try_init(),
+    };
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            pcap,
+            log_format,
+        } => {
+            let cfg = match config {
+                Some(p) => match Config::load(&p) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("strowger: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => Config::default(),
+            };
+            let format = match log_format.as_deref() {
+                Some("json") => LogFormat::Json,
+                Some(_) => LogFormat::Human,
+                None => cfg.log.format,
+            };
+            init_logging(format, &cfg.log.level);
+            match strowger::server::run(cfg, strowger::server::ServeOptions { pcap }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = %e, "strowger stopped with an error");
+                    eprintln!("strowger: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Config { what } => match what {
+            ConfigCommand::Example => {
+                print!("{}", strowger::config::EXAMPLE);
+                ExitCode::SUCCESS
+            }
+            ConfigCommand::Check { file } => match Config::load(&file) {
+                Ok(c) => {
+                    match toml::to_string_pretty(&c) {
+                        Ok(s) => print!("{s}"),
+                        Err(e) => eprintln!("strowger: {e}"),
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("strowger: {e}");
+                    ExitCode::from(2)
+                }
+            },
+        },
+        // CALLGEN-DEMO-DISPATCH
+        Command::BenchLedger {
+            accounts,
+            seconds,
+            concurrency,
+            report,
+        } => {
+            init_logging(LogFormat::Human, "warn");
+            let opts = strowger::ledger::bench::BenchOpts {
+                accounts,
+                run_secs: seconds,
+                concurrency,
+                ..Default::default()
+            };
+            let sys = actix::System::new();
+            match sys.block_on(strowger::ledger::bench::bench(opts)) {
+                Ok(r) => {
+                    print!("{}", r.to_table());
+                    if let Some(p) = report {
+                        if let Ok(s) = serde_json::to_string_pretty(&r) {
+                            let _ = std::fs::write(p, s);
+                        }
+                    }
+                    if r.reconciled {
+                        ExitCode::SUCCESS
+                    } else {
+                        eprintln!("strowger: the ledger did not reconcile");
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("strowger: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
 }
