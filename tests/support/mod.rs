@@ -2,12 +2,17 @@
 //! present in CI and are skipped with a clear line elsewhere.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod server;
+pub mod ssp;
+
 use std::path::Path;
 use std::process::Command;
 
 /// True when running under CI, where a missing oracle is a failure, not a skip.
 pub fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Whether `tool` can be run. Missing: panics under CI, prints `SKIP` and returns false
@@ -67,7 +72,13 @@ pub fn tshark_verbose(pcap: &Path) -> String {
     let out = Command::new("tshark")
         .args(["-r"])
         .arg(pcap)
-        .args(["-V", "-o", "sctp.checksum:CRC-32C", "-o", "tcap.ssn:146,241"])
+        .args([
+            "-V",
+            "-o",
+            "sctp.checksum:CRC-32C",
+            "-o",
+            "tcap.ssn:146,241",
+        ])
         .output()
         .expect("run tshark");
     String::from_utf8_lossy(&out.stdout).into_owned()
