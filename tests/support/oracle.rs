@@ -108,6 +108,10 @@ impl Capture {
                     .expect("write frame");
             }
         }
+        if let Ok(keep) = std::env::var("ORACLE_KEEP_PCAP") {
+            // For debugging: keep a copy of the trace (e.g. to open in Wireshark).
+            let _ = std::fs::copy(&pcap, Path::new(&keep).join(format!("{name}.pcap")));
+        }
         let mut fields: Vec<String> = vec![
             "frame.number".into(),
             "_ws.malformed".into(),
