@@ -61,6 +61,36 @@ impl TestServer {
             h.stop().unwrap();
         }
     }
+    /// Stop this server and start a new one on the same data directory (ledger, persisted
+    /// provisioning, CDRs), with the same test configuration changed by `f`.
+    pub fn restart_with(mut self, f: impl FnOnce(&mut Config)) -> TestServer {
+        self.stop();
+        let mut c = config(self.dir.path());
+        f(&mut c);
+        let handle = start(c, ServeOptions::default()).expect("SCP restarts");
+        TestServer {
+            handle: Some(handle),
+            dir: self.dir,
+        }
+    }
+    pub fn restart(self) -> TestServer {
+        self.restart_with(|_| {})
+    }
+    pub fn admin(&self) -> std::net::SocketAddr {
+        self.h().admin_addr()
+    }
+    /// Wait (up to 3 s) until `account` holds no reservation; returns (balance, reserved).
+    pub fn wait_settled(&self, account: &str) -> (i64, i64) {
+        let mut b = self.balance(account);
+        for _ in 0..150 {
+            if b.1 == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            b = self.balance(account);
+        }
+        b
+    }
     pub fn cdrs(&self) -> Vec<serde_json::Value> {
         strowger::cdr_sink::read_all(&self.dir.path().join("data/cdr")).unwrap_or_default()
     }

@@ -391,3 +391,140 @@ pub fn acr(elapsed_100ms: u32, call_active: bool) -> Vec<u8> {
     Operation::ApplyChargingReport(r).encode(Dialect::CapV2, &mut p);
     p.to_vec()
 }
+
+/// An InitialDP whose calledPartyBCDNumber has the given 24.008 type of number (0 unknown,
+/// 1 international, 2 national).
+pub fn idp_ton(service_key: u32, calling: &str, dialled: &str, ton: u8) -> Vec<u8> {
+    let calling = CallingPartyNumber {
+        nai: NatureOfAddress::INTERNATIONAL,
+        ni: false,
+        npi: strowger_cap::numbers::NumberingPlan::ISDN,
+        presentation: strowger_cap::numbers::Presentation::ALLOWED,
+        screening: strowger_cap::numbers::Screening::NETWORK_PROVIDED,
+        digits: strowger_cap::numbers::Digits::from_str(calling).unwrap(),
+    }
+    .encode()
+    .unwrap();
+    let called = AddressString {
+        nature: ton,
+        npi: 1,
+        digits: strowger_cap::numbers::Digits::from_str(dialled).unwrap(),
+    }
+    .encode()
+    .unwrap();
+    let mut idp = InitialDp {
+        service_key,
+        ..Default::default()
+    };
+    idp.calling_party_number = Some(calling.as_bytes());
+    idp.called_party_bcd_number = Some(called.as_bytes());
+    idp.event_type_bcsm = Some(EventTypeBcsm::COLLECTED_INFO);
+    let mut p = BytesMut::new();
+    Operation::InitialDp(idp).encode(Dialect::CapV2, &mut p);
+    p.to_vec()
+}
+
+/// A SpecializedResourceReport argument (CAP v2: NULL).
+pub fn srr() -> Vec<u8> {
+    let mut p = BytesMut::new();
+    Operation::SpecializedResourceReport(
+        strowger_cap::ops::SpecializedResourceReport::AllAnnouncementsComplete,
+    )
+    .encode(Dialect::CapV2, &mut p);
+    p.to_vec()
+}
+
+/// The ReturnResult parameter of PromptAndCollectUserInformation: digitsResponse (BCD).
+pub fn digits_response(digits: &str) -> Vec<u8> {
+    let g = strowger_cap::numbers::GenericDigits::bcd(digits)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut p = BytesMut::new();
+    strowger_cap::ops::ReceivedInformation::DigitsResponse(g.as_bytes())
+        .encode(Dialect::CapV2, &mut p);
+    p.to_vec()
+}
+
+/// A TC-U-ABORT without a dialogue portion, addressed to the SCP's transaction `dtid`.
+pub fn u_abort(dtid: u32) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    strowger_tcap::Abort {
+        dtid: TransactionId::from_u32(dtid),
+        reason: None,
+    }
+    .encode(&mut out);
+    out.to_vec()
+}
+
+impl Reply {
+    /// The invoke id of the first invoke of `code`.
+    pub fn invoke_id(&self, code: OpCode) -> Option<i8> {
+        self.invokes
+            .iter()
+            .find(|(_, op, _)| *op == code.0)
+            .map(|(id, _, _)| *id)
+    }
+    /// The Q.850 cause value of the ReleaseCall in this message.
+    pub fn release_cause(&self) -> Option<u8> {
+        match self.op(OpCode::RELEASE_CALL)? {
+            Operation::ReleaseCall(r) => Some(r.decoded_cause().expect("valid cause").value.0),
+            _ => None,
+        }
+    }
+    /// The elementary message id of the PlayAnnouncement in this message.
+    pub fn announcement(&self) -> Option<u32> {
+        match self.op(OpCode::PLAY_ANNOUNCEMENT)? {
+            Operation::PlayAnnouncement(p) => match p.information_to_send {
+                strowger_cap::ops::InformationToSend::InbandInfo(i) => match i.message_id {
+                    strowger_cap::ops::MessageId::ElementaryMessageId(id) => Some(id),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    /// (maxCallPeriodDuration, releaseIfdurationExceeded, tone) of the ApplyCharging.
+    pub fn apply_charging(&self) -> Option<(u32, bool, bool)> {
+        match self.op(OpCode::APPLY_CHARGING)? {
+            Operation::ApplyCharging(ac) => match ac.ach_billing {
+                strowger_cap::ops::AChBilling::TimeDuration(t) => Some((
+                    t.max_call_period_duration,
+                    t.release_if_duration_exceeded,
+                    t.tone,
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    /// The Connect's destinationRoutingAddress digits.
+    pub fn connect_digits(&self) -> Option<String> {
+        match self.op(OpCode::CONNECT)? {
+            Operation::Connect(c) => Some(c.destination().unwrap().digits.as_str().to_owned()),
+            _ => None,
+        }
+    }
+    /// (prompt announcement, min digits, max digits) of the PromptAndCollectUserInformation.
+    pub fn prompt(&self) -> Option<(u32, u8, u8)> {
+        match self.op(OpCode::PROMPT_AND_COLLECT_USER_INFORMATION)? {
+            Operation::PromptAndCollectUserInformation(p) => {
+                let ann = match p.information_to_send? {
+                    strowger_cap::ops::InformationToSend::InbandInfo(i) => match i.message_id {
+                        strowger_cap::ops::MessageId::ElementaryMessageId(id) => id,
+                        _ => return None,
+                    },
+                    _ => return None,
+                };
+                match p.collected_info {
+                    strowger_cap::ops::CollectedInfo::CollectedDigits(d) => {
+                        Some((ann, d.minimum_nb_of_digits, d.maximum_nb_of_digits))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
