@@ -29,7 +29,9 @@ pub const TCAP_DIALOGUES_ABORTED: &str = "strowger_tcap_dialogues_aborted_total"
 pub const TCAP_DIALOGUES_TIMED_OUT: &str = "strowger_tcap_dialogues_timed_out_total";
 /// CAP/INAP operations by opcode and direction.
 pub const CAP_OPERATIONS: &str = "strowger_cap_operations_total";
-/// Call attempts by outcome.
+/// Call attempts (InitialDPs received, including refused ones).
+pub const CALL_ATTEMPTS: &str = "strowger_call_attempts_total";
+/// Finished call attempts by outcome.
 pub const CALLS: &str = "strowger_calls_total";
 /// InitialDP received → first answer sent.
 pub const CALL_SETUP_SECONDS: &str = "strowger_call_setup_seconds";
@@ -43,9 +45,11 @@ pub const PREPAID_MONEY: &str = "strowger_prepaid_money_minor_units_total";
 pub const PREPAID_REQUESTS: &str = "strowger_prepaid_requests_total";
 /// Ledger group commits.
 pub const LEDGER_COMMITS: &str = "strowger_ledger_commits_total";
+/// Ledger records made durable.
+pub const LEDGER_RECORDS: &str = "strowger_ledger_records_total";
 /// Records per group commit.
 pub const LEDGER_BATCH_RECORDS: &str = "strowger_ledger_batch_records";
-/// fdatasync latency.
+/// Group-commit write + fdatasync latency.
 pub const LEDGER_FSYNC_SECONDS: &str = "strowger_ledger_fsync_seconds";
 /// Journal bytes on disk.
 pub const LEDGER_JOURNAL_BYTES: &str = "strowger_ledger_journal_bytes";
@@ -53,15 +57,23 @@ pub const LEDGER_JOURNAL_BYTES: &str = "strowger_ledger_journal_bytes";
 pub const LEDGER_FAILURES: &str = "strowger_ledger_failures_total";
 /// Reservations expired by the ledger.
 pub const LEDGER_EXPIRED: &str = "strowger_ledger_reservations_expired_total";
+/// Ledger snapshots written.
+pub const LEDGER_SNAPSHOTS: &str = "strowger_ledger_snapshots_total";
+/// Ledger snapshots that failed to write.
+pub const LEDGER_SNAPSHOT_FAILURES: &str = "strowger_ledger_snapshot_failures_total";
+/// Torn journal tails truncated at recovery.
+pub const LEDGER_TORN_TAILS: &str = "strowger_ledger_torn_tail_truncations_total";
+/// Deduct requests above the reservation (clamped).
+pub const LEDGER_OVERDEDUCTS: &str = "strowger_ledger_overdeduct_total";
 /// InitialDPs refused by admission control.
 pub const ADMISSION_REJECTIONS: &str = "strowger_admission_rejections_total";
 /// CallGap operations sent.
 pub const CALLGAPS_SENT: &str = "strowger_callgap_sent_total";
 /// 1 while admission control is refusing calls.
 pub const OVERLOAD_ACTIVE: &str = "strowger_overload_active";
-/// Messages waiting in call actor mailboxes (sampled).
+/// Messages waiting in actor mailboxes, by actor kind (sampled).
 pub const MAILBOX_DEPTH: &str = "strowger_actor_mailbox_depth";
-/// Process CPU time.
+/// Process CPU time (user + system), fractional seconds.
 pub const PROCESS_CPU_SECONDS: &str = "strowger_process_cpu_seconds_total";
 /// Process resident memory.
 pub const PROCESS_RESIDENT_BYTES: &str = "strowger_process_resident_memory_bytes";
@@ -86,7 +98,9 @@ pub fn install() -> PrometheusHandle {
                 .and_then(|b| {
                     b.set_buckets_for_metric(
                         Matcher::Full(LEDGER_BATCH_RECORDS.into()),
-                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0],
+                        &[
+                            1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+                        ],
                     )
                 });
             let handle = match builder.and_then(|b| b.install_recorder()) {
@@ -95,6 +109,7 @@ pub fn install() -> PrometheusHandle {
                 Err(_) => PrometheusBuilder::new().build_recorder().handle(),
             };
             describe();
+            register_fixed_series();
             handle
         })
         .clone()
@@ -102,65 +117,210 @@ pub fn install() -> PrometheusHandle {
 
 fn describe() {
     describe_gauge!(M3UA_LINKS, "M3UA links by state (up = ASP active)");
-    describe_counter!(M3UA_MESSAGES, "M3UA messages by direction and message class");
-    describe_counter!(LAYER_MESSAGES, "SCCP and TCAP messages by layer, type and direction");
-    describe_counter!(DECODE_ERRORS, "Messages that failed to decode, by layer and reason");
+    describe_counter!(
+        M3UA_MESSAGES,
+        "M3UA messages by direction and message class"
+    );
+    describe_counter!(
+        LAYER_MESSAGES,
+        "SCCP and TCAP messages by layer, type and direction"
+    );
+    describe_counter!(
+        DECODE_ERRORS,
+        "Messages that failed to decode, by layer and reason"
+    );
     describe_gauge!(TCAP_DIALOGUES_ACTIVE, "TCAP dialogues alive now");
     describe_counter!(TCAP_DIALOGUES_BEGUN, "TCAP dialogues begun by an SSP");
     describe_counter!(TCAP_DIALOGUES_ENDED, "TCAP dialogues ended normally");
     describe_counter!(TCAP_DIALOGUES_ABORTED, "TCAP dialogues aborted, by cause");
-    describe_counter!(TCAP_DIALOGUES_TIMED_OUT, "TCAP dialogues closed by the idle timer");
-    describe_counter!(CAP_OPERATIONS, "CAP/INAP operations by operation and direction");
-    describe_counter!(CALLS, "Call attempts by outcome");
+    describe_counter!(
+        TCAP_DIALOGUES_TIMED_OUT,
+        "TCAP dialogues closed by the idle timer"
+    );
+    describe_counter!(
+        CAP_OPERATIONS,
+        "CAP/INAP operations by operation and direction"
+    );
+    describe_counter!(
+        CALL_ATTEMPTS,
+        "Call attempts: InitialDPs received, refused ones included"
+    );
+    describe_counter!(CALLS, "Finished call attempts by outcome");
     describe_histogram!(
         CALL_SETUP_SECONDS,
         Unit::Seconds,
         "InitialDP received to the SCP's first answer sent"
     );
-    describe_histogram!(CALL_DURATION_SECONDS, Unit::Seconds, "Answered call duration");
-    describe_gauge!(PREPAID_RESERVATIONS, "Prepaid reservations (applied fees) alive now");
+    describe_histogram!(
+        CALL_DURATION_SECONDS,
+        Unit::Seconds,
+        "Answered call duration"
+    );
+    describe_gauge!(
+        PREPAID_RESERVATIONS,
+        "Prepaid reservations (applied fees) alive now"
+    );
     describe_counter!(
         PREPAID_MONEY,
         "Money moved by prepaid operations, in minor units: applied, deducted, returned, expired"
     );
     describe_counter!(PREPAID_REQUESTS, "Prepaid requests by operation and result");
     describe_counter!(LEDGER_COMMITS, "Ledger group commits (one fdatasync each)");
-    describe_histogram!(LEDGER_BATCH_RECORDS, "Records made durable per group commit");
-    describe_histogram!(LEDGER_FSYNC_SECONDS, Unit::Seconds, "Ledger fdatasync latency");
-    describe_gauge!(LEDGER_JOURNAL_BYTES, Unit::Bytes, "Ledger journal size on disk");
+    describe_counter!(LEDGER_RECORDS, "Ledger records made durable");
+    describe_histogram!(
+        LEDGER_BATCH_RECORDS,
+        "Records made durable per group commit"
+    );
+    describe_histogram!(
+        LEDGER_FSYNC_SECONDS,
+        Unit::Seconds,
+        "Ledger group-commit latency: write plus fdatasync"
+    );
+    describe_gauge!(
+        LEDGER_JOURNAL_BYTES,
+        Unit::Bytes,
+        "Ledger journal size on disk"
+    );
     describe_counter!(LEDGER_FAILURES, "Ledger write or fsync failures");
-    describe_counter!(LEDGER_EXPIRED, "Reservations expired because their call was gone");
-    describe_counter!(ADMISSION_REJECTIONS, "InitialDPs refused by admission control");
+    describe_counter!(
+        LEDGER_EXPIRED,
+        "Reservations expired because their call was gone"
+    );
+    describe_counter!(LEDGER_SNAPSHOTS, "Ledger snapshots written");
+    describe_counter!(LEDGER_SNAPSHOT_FAILURES, "Ledger snapshots that failed");
+    describe_counter!(
+        LEDGER_TORN_TAILS,
+        "Torn journal tails truncated during recovery"
+    );
+    describe_counter!(
+        LEDGER_OVERDEDUCTS,
+        "Deduct requests above the call's reservation (clamped to it)"
+    );
+    describe_counter!(
+        ADMISSION_REJECTIONS,
+        "InitialDPs refused by admission control"
+    );
     describe_counter!(CALLGAPS_SENT, "CallGap operations sent to SSPs");
-    describe_gauge!(OVERLOAD_ACTIVE, "1 while admission control refuses new calls");
-    describe_gauge!(MAILBOX_DEPTH, "Messages waiting in actor mailboxes (sampled)");
-    describe_counter!(PROCESS_CPU_SECONDS, Unit::Seconds, "CPU time used by the process");
-    describe_gauge!(PROCESS_RESIDENT_BYTES, Unit::Bytes, "Resident memory of the process");
+    describe_gauge!(
+        OVERLOAD_ACTIVE,
+        "1 while admission control refuses new calls"
+    );
+    describe_gauge!(
+        MAILBOX_DEPTH,
+        "Messages waiting for call actors, requests waiting for account actors (sampled)"
+    );
+    // A gauge holding a monotonic absolute: the facade's counters are integers, and whole
+    // seconds would make rate() useless at low load.
+    describe_gauge!(
+        PROCESS_CPU_SECONDS,
+        Unit::Seconds,
+        "CPU time (user + system) used by the process; monotonic"
+    );
+    describe_gauge!(
+        PROCESS_RESIDENT_BYTES,
+        Unit::Bytes,
+        "Resident memory of the process"
+    );
     describe_counter!(CDRS_WRITTEN, "Call detail records written");
+}
+
+/// Every call outcome label (`strowger_calls_total{outcome}`).
+pub const OUTCOMES: &[&str] = &[
+    "answered",
+    "busy",
+    "no_answer",
+    "abandon",
+    "route_failure",
+    "vpn_auth_failed",
+    "prepaid_auth_failed",
+    "screened",
+    "released_for_credit",
+    "ledger_unavailable",
+    "unknown_service_key",
+    "aborted",
+    "timeout",
+    "overload",
+    "draining",
+];
+
+/// `strowger_prepaid_money_minor_units_total{operation}` values.
+pub const MONEY_OPERATIONS: &[&str] = &["applied", "deducted", "returned", "expired"];
+
+/// Create the series whose label values are known up front at zero, so dashboards and alerts
+/// see 0 rather than no data before the first event.
+fn register_fixed_series() {
+    for state in ["down", "inactive", "active"] {
+        metrics::gauge!(M3UA_LINKS, "state" => state).increment(0.0);
+    }
+    for outcome in OUTCOMES {
+        metrics::counter!(CALLS, "outcome" => *outcome).increment(0);
+    }
+    for op in MONEY_OPERATIONS {
+        metrics::counter!(PREPAID_MONEY, "operation" => *op).increment(0);
+    }
+    for actor in ["call", "account"] {
+        metrics::gauge!(MAILBOX_DEPTH, "actor" => actor).set(0.0);
+    }
+    for name in [
+        CALL_ATTEMPTS,
+        TCAP_DIALOGUES_BEGUN,
+        TCAP_DIALOGUES_ENDED,
+        TCAP_DIALOGUES_TIMED_OUT,
+        LEDGER_COMMITS,
+        LEDGER_RECORDS,
+        LEDGER_FAILURES,
+        LEDGER_EXPIRED,
+        LEDGER_SNAPSHOTS,
+        LEDGER_SNAPSHOT_FAILURES,
+        LEDGER_TORN_TAILS,
+        LEDGER_OVERDEDUCTS,
+        ADMISSION_REJECTIONS,
+        CALLGAPS_SENT,
+        CDRS_WRITTEN,
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for name in [
+        TCAP_DIALOGUES_ACTIVE,
+        PREPAID_RESERVATIONS,
+        OVERLOAD_ACTIVE,
+        LEDGER_JOURNAL_BYTES,
+    ] {
+        metrics::gauge!(name).increment(0.0);
+    }
 }
 
 /// Sample the process's CPU time and resident memory from /proc (Linux).
 pub fn sample_process() {
-    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
-        // Fields after the command name (which may contain spaces) start after ')'.
-        if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) {
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after ')'.
-            let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-                + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-            let hz = clock_ticks();
-            metrics::counter!(PROCESS_CPU_SECONDS).absolute(ticks / hz.max(1));
-            let rss_pages = f.get(21).and_then(|r| r.parse::<u64>().ok()).unwrap_or(0);
-            metrics::gauge!(PROCESS_RESIDENT_BYTES).set((rss_pages * page_size()) as f64);
-        }
-    }
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields after the command name (which may contain spaces) start after ')'.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime, stime and rss are fields 14, 15 and 24 (1-based), i.e. 11, 12 and 21 after ')'.
+    let ticks = field(11) + field(12);
+    metrics::gauge!(PROCESS_CPU_SECONDS).set(ticks as f64 / clock_ticks() as f64);
+    metrics::gauge!(PROCESS_RESIDENT_BYTES).set((field(21) * page_size()) as f64);
 }
 
+fn sysconf(name: libc::c_int, fallback: u64) -> u64 {
+    // SAFETY: sysconf only reads a system constant; no memory is passed.
+    let v = unsafe { libc::sysconf(name) };
+    u64::try_from(v).ok().filter(|&v| v > 0).unwrap_or(fallback)
+}
+
+/// Clock ticks per second (`_SC_CLK_TCK`), the unit of /proc CPU times.
 fn clock_ticks() -> u64 {
-    // _SC_CLK_TCK is 100 on every Linux we run on.
-    100
+    static HZ: OnceLock<u64> = OnceLock::new();
+    *HZ.get_or_init(|| sysconf(libc::_SC_CLK_TCK, 100))
 }
 
+/// Page size in bytes (`_SC_PAGESIZE`), the unit of /proc RSS.
 fn page_size() -> u64 {
-    4096
+    static PAGE: OnceLock<u64> = OnceLock::new();
+    *PAGE.get_or_init(|| sysconf(libc::_SC_PAGESIZE, 4096))
 }

@@ -312,9 +312,11 @@ async fn setup(
             source,
         })?;
     // Sample process metrics and mailbox depth once a second.
-    actix::spawn(async {
+    let sampled = engine.clone();
+    actix::spawn(async move {
         loop {
             crate::metrics::sample_process();
+            sampled.sample_metrics();
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });

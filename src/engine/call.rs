@@ -182,6 +182,7 @@ impl CallActor {
 
     fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
         if let CallEvent::Initial(ref req) = ev {
+            metrics::counter!(m::CALL_ATTEMPTS).increment(1);
             if !self.key_served(req.service_key) {
                 self.unserved_key(ctx);
                 return;
@@ -564,6 +565,7 @@ pub fn refuse(
     for id in ids {
         dialogue.release_invoke(id);
     }
+    metrics::counter!(m::CALL_ATTEMPTS).increment(1);
     let cfg = &engine.config.engine;
     let mut param = BytesMut::with_capacity(128);
     let timeout = Duration::from_secs(1);

@@ -148,7 +148,7 @@ impl Link {
                 self.set_state("down");
             }
             M3uaEvent::PeerViolation { code, cause, .. } => {
-                metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => code.name().unwrap_or("other")).increment(1);
+                metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => m3ua_reason(code)).increment(1);
                 tracing::warn!(link = self.tx.id, %peer, ?code, ?cause, "M3UA peer violation");
             }
             M3uaEvent::ErrorReceived { code, .. } => {
@@ -271,6 +271,31 @@ impl Link {
     }
 }
 
+/// The `reason` label of an M3UA error code: its RFC 4666 name in snake case.
+fn m3ua_reason(code: ErrorCode) -> &'static str {
+    match code.name() {
+        Some("Invalid Version") => "invalid_version",
+        Some("Unsupported Message Class") => "unsupported_message_class",
+        Some("Unsupported Message Type") => "unsupported_message_type",
+        Some("Unsupported Traffic Mode Type") => "unsupported_traffic_mode_type",
+        Some("Unexpected Message") => "unexpected_message",
+        Some("Protocol Error") => "protocol_error",
+        Some("Invalid Stream Identifier") => "invalid_stream_identifier",
+        Some("Refused - Management Blocking") => "refused_management_blocking",
+        Some("ASP Identifier Required") => "asp_identifier_required",
+        Some("Invalid ASP Identifier") => "invalid_asp_identifier",
+        Some("Invalid Parameter Value") => "invalid_parameter_value",
+        Some("Parameter Field Error") => "parameter_field_error",
+        Some("Unexpected Parameter") => "unexpected_parameter",
+        Some("Destination Status Unknown") => "destination_status_unknown",
+        Some("Invalid Network Appearance") => "invalid_network_appearance",
+        Some("Missing Parameter") => "missing_parameter",
+        Some("Invalid Routing Context") => "invalid_routing_context",
+        Some("No Configured AS for ASP") => "no_configured_as_for_asp",
+        _ => "other",
+    }
+}
+
 fn count_m3ua(direction: &'static str, msg: &[u8]) {
     let class = match msg.get(2) {
         Some(0) => "mgmt",
@@ -316,6 +341,7 @@ impl StreamHandler<ReadItem> for Link {
                 self.drain(ctx);
             }
             ReadItem::Bad(code, why) => {
+                metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => m3ua_reason(code)).increment(1);
                 tracing::warn!(link = self.tx.id, peer = %self.peer(), ?code, why, "closing link");
                 let err = M3uaMessage::from(Body::Error(ErrorMessage {
                     error_code: code,

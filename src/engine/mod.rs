@@ -193,6 +193,14 @@ impl Engine {
     pub fn live_dialogues(&self) -> usize {
         self.table.len()
     }
+
+    /// Sample the gauges nothing updates as it happens: mailbox depths.
+    pub fn sample_metrics(&self) {
+        let call = self.inflight.load(Ordering::Relaxed);
+        metrics::gauge!(m::MAILBOX_DEPTH, "actor" => "call").set(call as f64);
+        let account = crate::ledger::actor::queued_requests();
+        metrics::gauge!(m::MAILBOX_DEPTH, "actor" => "account").set(account as f64);
+    }
 }
 
 /// Accept SSP links on `listener` until the system stops.

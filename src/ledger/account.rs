@@ -345,7 +345,7 @@ impl PrepaidRequest {
 fn note_overdeduct(account: &AccountId, asked: Money, reserved: Money) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST_LOG: AtomicU64 = AtomicU64::new(0);
-    ::metrics::counter!("strowger_ledger_overdeduct_total").increment(1);
+    ::metrics::counter!(crate::metrics::LEDGER_OVERDEDUCTS).increment(1);
     let now = super::unix_now();
     if LAST_LOG.swap(now, Ordering::Relaxed) != now {
         tracing::warn!(%account, asked, reserved, "deduct above reservation clamped (strowger_ledger_overdeduct_total)");

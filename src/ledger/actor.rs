@@ -24,9 +24,12 @@ use actix::prelude::*;
 use actix_rt::ArbiterHandle;
 use dashmap::DashMap;
 
+use crate::metrics as m;
 use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse, Refusal};
 
-use super::account::{Account, AccountView, AdminError, AdminRequest, Decision, UnixSecs};
+use super::account::{
+    Account, AccountView, AdminError, AdminRequest, Decision, EventKind, UnixSecs,
+};
 use super::{unix_now, Ledger};
 
 /// The actor has retired (stopped for idleness); resend through the directory.
@@ -150,7 +153,7 @@ impl AccountActor {
             if self.commit(&ev).is_err() {
                 return;
             }
-            ::metrics::counter!("strowger_ledger_expired_reservations_total").increment(1);
+            ::metrics::counter!(m::LEDGER_EXPIRED).increment(1);
             tracing::info!(account = %self.id, event = ?ev.kind, "reservation expired");
         }
         self.schedule_expiry(ctx);
@@ -159,7 +162,11 @@ impl AccountActor {
     /// Submit the event and apply it locally; returns its sequence number and the answer.
     fn commit(&mut self, ev: &super::Event) -> Result<(u64, PrepaidResponse), Refusal> {
         let seq = self.ledger.submit(ev.clone())?;
+        let held = |a: &Option<Account>| a.as_ref().map_or(0, |a| a.reservations.len()) as f64;
+        let before = held(&self.account);
         let answer = Account::apply_to(&mut self.account, ev, self.ledger.rules());
+        ::metrics::gauge!(m::PREPAID_RESERVATIONS).increment(held(&self.account) - before);
+        count_money(&ev.kind);
         if let Some(a) = self.account.as_mut() {
             a.applied_seq = seq;
         }
@@ -183,6 +190,83 @@ impl AccountActor {
                 Err(_) => Ok(unavailable()),
             }
         })
+    }
+}
+
+/// Count the money an event moves (`strowger_prepaid_money_minor_units_total`). Expiry is
+/// counted whole under `expired`, whatever its policy charged or returned, so that
+/// applied = deducted + returned + expired + still reserved.
+fn count_money(kind: &EventKind) {
+    let (applied, deducted, returned, expired) = match *kind {
+        EventKind::Applied { granted, .. } => (granted, 0, 0, 0),
+        EventKind::Reapplied {
+            used,
+            returned,
+            granted,
+            ..
+        } => (granted, used, returned, 0),
+        EventKind::Deducted { amount, .. } => (0, amount, 0, 0),
+        EventKind::Returned { amount, .. } => (0, 0, amount, 0),
+        EventKind::Expired {
+            charged, returned, ..
+        } => (0, 0, 0, charged + returned),
+        _ => return,
+    };
+    for (op, v) in [
+        ("applied", applied),
+        ("deducted", deducted),
+        ("returned", returned),
+        ("expired", expired),
+    ] {
+        if let Ok(v) = u64::try_from(v) {
+            if v > 0 {
+                ::metrics::counter!(m::PREPAID_MONEY, "operation" => op).increment(v);
+            }
+        }
+    }
+}
+
+/// Labels of `strowger_prepaid_requests_total`.
+fn request_labels(req: &PrepaidRequest, resp: &PrepaidResponse) -> (&'static str, &'static str) {
+    let op = match req {
+        PrepaidRequest::Authenticate { .. } => "authenticate",
+        PrepaidRequest::ApplyFee { .. } => "apply",
+        PrepaidRequest::Reapply { .. } => "reapply",
+        PrepaidRequest::Deduct { .. } => "deduct",
+        PrepaidRequest::Return { .. } => "return",
+    };
+    let result = match resp {
+        PrepaidResponse::Refused(Refusal::UnknownAccount) => "unknown_account",
+        PrepaidResponse::Refused(Refusal::Suspended) => "suspended",
+        PrepaidResponse::Refused(Refusal::Expired) => "expired",
+        PrepaidResponse::Refused(Refusal::InsufficientBalance) => "insufficient_balance",
+        PrepaidResponse::Refused(Refusal::LedgerUnavailable) => "ledger_unavailable",
+        _ => "ok",
+    };
+    (op, result)
+}
+
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
+
+/// Requests sent to account actors (of every directory in the process) and not yet answered:
+/// their mailboxes plus the wait for durability. Sampled into `strowger_actor_mailbox_depth`.
+pub fn queued_requests() -> usize {
+    QUEUED.load(Ordering::Relaxed)
+}
+
+/// Counts a request as queued for an account actor until it is answered or dropped.
+struct Queued;
+
+impl Queued {
+    fn new() -> Self {
+        QUEUED.fetch_add(1, Ordering::Relaxed);
+        Queued
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        QUEUED.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -303,6 +387,12 @@ impl AccountDirectory {
                 "starting account actors holding reservations"
             );
         }
+        let reservations: usize = held
+            .iter()
+            .filter_map(|id| dir.inner.ledger.account(id))
+            .map(|a| a.reservations.len())
+            .sum();
+        ::metrics::gauge!(m::PREPAID_RESERVATIONS).increment(reservations as f64);
         for id in held {
             dir.addr(&id, true);
         }
@@ -351,6 +441,7 @@ impl AccountDirectory {
     {
         for _ in 0..RESENDS {
             let addr = self.addr(id, create || self.inner.ledger.contains(id))?;
+            let _queued = Queued::new();
             match addr.send(msg.clone()).await {
                 Ok(r) => return Some(r),
                 Err(_) => {
@@ -365,6 +456,14 @@ impl AccountDirectory {
     /// The prepaid interfaces (claims 3–8): authenticate, apply fee, reapply, deduct, return.
     /// Answers only when any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
+        let resp = self.request_inner(&req).await;
+        let (operation, result) = request_labels(&req, &resp);
+        ::metrics::counter!(m::PREPAID_REQUESTS, "operation" => operation, "result" => result)
+            .increment(1);
+        resp
+    }
+
+    async fn request_inner(&self, req: &PrepaidRequest) -> PrepaidResponse {
         let id = req.account().clone();
         for _ in 0..RESENDS {
             match self.send(&id, false, PrepaidOp(req.clone())).await {

@@ -211,7 +211,7 @@ pub fn replay(
                     }
                     let torn = buf.len() - pos;
                     tracing::warn!(file = %seg.path.display(), offset = pos, bytes = torn, "truncating torn journal tail");
-                    ::metrics::counter!("strowger_ledger_torn_tail_truncations_total").increment(1);
+                    ::metrics::counter!(crate::metrics::LEDGER_TORN_TAILS).increment(1);
                     let file =
                         OpenOptions::new()
                             .write(true)

@@ -219,7 +219,7 @@ pub fn load_newest(dir: &Path) -> io::Result<Option<(u64, Vec<Account>)>> {
                 tracing::error!(file = %path.display(), error = %e, "unreadable snapshot skipped")
             }
         }
-        ::metrics::counter!("strowger_ledger_snapshot_failures_total").increment(1);
+        ::metrics::counter!(crate::metrics::LEDGER_SNAPSHOT_FAILURES).increment(1);
     }
     Ok(None)
 }

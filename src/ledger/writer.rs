@@ -20,15 +20,16 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ::metrics::{Counter, Histogram};
+use ::metrics::{Counter, Gauge, Histogram};
 use dashmap::DashMap;
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
 
+use crate::metrics as m;
 use crate::prepaid::{AccountId, Refusal};
 
 use super::account::{Account, Event, Rules, Totals};
-use super::journal::{replay, FsStorage, SegmentWriter, Storage};
+use super::journal::{list_segments, replay, FsStorage, SegmentWriter, Storage};
 use super::record::{encode_event, frame_record, Enc};
 use super::snapshot::{load_newest, prune, write_snapshot, SnapshotBuilder};
 use super::{LedgerConfig, LedgerError};
@@ -59,18 +60,20 @@ struct Metrics {
     fsync_seconds: Histogram,
     snapshots: Counter,
     snapshot_failures: Counter,
+    journal_bytes: Gauge,
 }
 
 impl Metrics {
     fn new() -> Self {
         Metrics {
-            failures: ::metrics::counter!("strowger_ledger_failures_total"),
-            records: ::metrics::counter!("strowger_ledger_records_total"),
-            batches: ::metrics::counter!("strowger_ledger_batches_total"),
-            batch_records: ::metrics::histogram!("strowger_ledger_batch_records"),
-            fsync_seconds: ::metrics::histogram!("strowger_ledger_write_seconds"),
-            snapshots: ::metrics::counter!("strowger_ledger_snapshots_total"),
-            snapshot_failures: ::metrics::counter!("strowger_ledger_snapshot_failures_total"),
+            failures: ::metrics::counter!(m::LEDGER_FAILURES),
+            records: ::metrics::counter!(m::LEDGER_RECORDS),
+            batches: ::metrics::counter!(m::LEDGER_COMMITS),
+            batch_records: ::metrics::histogram!(m::LEDGER_BATCH_RECORDS),
+            fsync_seconds: ::metrics::histogram!(m::LEDGER_FSYNC_SECONDS),
+            snapshots: ::metrics::counter!(m::LEDGER_SNAPSHOTS),
+            snapshot_failures: ::metrics::counter!(m::LEDGER_SNAPSHOT_FAILURES),
+            journal_bytes: ::metrics::gauge!(m::LEDGER_JOURNAL_BYTES),
         }
     }
 }
@@ -144,6 +147,18 @@ fn lock_dir(dir: &Path) -> Result<std::fs::File, LedgerError> {
         return Err(LedgerError::Locked(dir.to_path_buf()));
     }
     Ok(f)
+}
+
+/// Bytes in the journal segments of `dir` (0 if it cannot be listed).
+fn journal_bytes(dir: &Path) -> u64 {
+    list_segments(dir)
+        .map(|segs| {
+            segs.iter()
+                .filter_map(|s| std::fs::metadata(&s.path).ok())
+                .map(|md| md.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn apply_durable(state: &DashMap<AccountId, Account>, rules: &Rules, seq: u64, ev: &Event) {
@@ -243,6 +258,7 @@ impl Ledger {
             last_snapshot: AtomicU64::new(after),
             cfg,
         });
+        shared.metrics.journal_bytes.set(journal_bytes(&dir) as f64);
         let (snap_tx, snap_rx) = mpsc::channel::<u64>();
         let s2 = shared.clone();
         let snapshotter = std::thread::Builder::new()
@@ -497,6 +513,7 @@ impl Shared {
                             self.metrics.records.increment(events.len() as u64);
                             self.metrics.batches.increment(1);
                             self.metrics.batch_records.record(events.len() as f64);
+                            self.metrics.journal_bytes.increment(bytes.len() as f64);
                             self.durable.send_modify(|d| d.seq = last);
                         }
                         Err(e) => self.fail("write/fsync", &e),
@@ -545,6 +562,10 @@ impl Shared {
             Ok(()) => {
                 self.last_snapshot.fetch_max(seq, Ordering::AcqRel);
                 self.metrics.snapshots.increment(1);
+                // Pruning removed segments: measure again.
+                self.metrics
+                    .journal_bytes
+                    .set(journal_bytes(&self.cfg.dir) as f64);
                 tracing::info!(
                     seq,
                     accounts = ids.len(),
