@@ -1,7 +1,9 @@
 //! Strowger: a Service Control Point for VPN service with built-in prepaid charging.
 pub mod admin;
+pub mod callgen;
 pub mod cdr_sink;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod ledger;
 pub mod metrics;
