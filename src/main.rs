@@ -35,7 +35,10 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
-    // CALLGEN-DEMO-ARGS
+    /// Play the SSP side of CAP calls against an SCP (load test, acceptance check).
+    Callgen(Box<strowger::callgen::CallgenArgs>),
+    /// Start the SCP on loopback, run ten seconds of mixed calls, reconcile the ledger.
+    Demo(strowger::demo::DemoArgs),
     /// Benchmark the durable ledger: full prepaid call cycles at several concurrencies.
     BenchLedger {
         /// Accounts in the large set.
@@ -128,7 +131,20 @@ fn main() -> ExitCode {
                 }
             },
         },
-        // CALLGEN-DEMO-DISPATCH
+        Command::Callgen(a) => match strowger::callgen::main(*a) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("strowger callgen: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Demo(a) => match strowger::demo::main(a) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("strowger demo: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::BenchLedger {
             accounts,
             seconds,
