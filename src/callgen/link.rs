@@ -90,6 +90,8 @@ pub struct LinkOptions {
     pub seed: u64,
     /// Links sharing the rate.
     pub links: usize,
+    /// Take scenarios in turn (ignore weights).
+    pub round_robin: bool,
 }
 
 /// State shared by every link and the controller.
@@ -108,6 +110,8 @@ pub struct Shared {
     pub quit: AtomicBool,
     /// Calls left to start.
     pub budget: AtomicI64,
+    /// Next scenario with `round_robin`.
+    pub turn: AtomicU64,
 }
 
 /// Largest slab index (20 bits); the top 12 bits of our tid are a generation.
@@ -760,7 +764,11 @@ impl Link {
         };
         let sh = self.shared.clone();
         let sc = &sh.scenarios;
-        let si = sc.pick(self.rng.next());
+        let si = if sh.opts.round_robin {
+            (sh.turn.fetch_add(1, Ordering::Relaxed) % sc.scenarios.len().max(1) as u64) as usize
+        } else {
+            sc.pick(self.rng.next())
+        };
         let Some(s) = sc.scenarios.get(si) else {
             return;
         };

@@ -118,6 +118,10 @@ pub struct CallgenArgs {
     /// Progress output: auto (a bar on a terminal, lines otherwise), bar, lines, none.
     #[arg(long, default_value = "auto")]
     pub progress: String,
+    /// Take the scenarios in turn instead of at random by weight (every scenario is covered
+    /// with --calls = a multiple of their number; weights are ignored).
+    #[arg(long)]
+    pub round_robin: bool,
     /// Random seed (scenario picks, subscribers, hold times).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -279,11 +283,13 @@ async fn drive(args: &CallgenArgs, scenarios: Scenarios) -> Result<Report, Callg
             real_hold: args.real_hold,
             seed: args.seed,
             links,
+            round_robin: args.round_robin,
         },
         totals: Totals::default(),
         rate_milli: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         quit: AtomicBool::new(false),
+        turn: AtomicU64::new(0),
         budget: AtomicI64::new(
             args.calls
                 .map_or(i64::MAX, |c| i64::try_from(c).unwrap_or(i64::MAX)),
