@@ -106,30 +106,39 @@ impl CallActor {
         let span = tracing::info_span!("call", id = id.0, tid = key);
         let e = engine.clone();
         let mailbox = engine.config.engine.mailbox;
-        let addr = CallActor::start_in_arbiter(&engine.arbiter(), move |ctx| {
-            ctx.set_mailbox_capacity(mailbox);
-            CallActor {
-                engine: e,
-                tid: key,
-                dialogue,
-                dialect,
-                route,
-                call,
-                begin: Some(begin),
-                actions: Vec::with_capacity(8),
-                steps: Vec::with_capacity(8),
-                param: BytesMut::with_capacity(256),
-                out: BytesMut::with_capacity(512),
-                scratch: BytesMut::with_capacity(512),
-                received: Instant::now(),
-                answered: false,
-                pin_invoke: None,
-                timer: None,
-                gone: false,
-                span,
-            }
+        // Register before the actor can run: a call that ends at once (unknown service key)
+        // must find its entry to remove.
+        let (tx, rx) = dev::channel::channel(mailbox);
+        engine.table.insert(
+            key,
+            Entry {
+                addr: Addr::new(tx),
+                link,
+            },
+        );
+        let actor = CallActor {
+            engine: e,
+            tid: key,
+            dialogue,
+            dialect,
+            route,
+            call,
+            begin: Some(begin),
+            actions: Vec::with_capacity(8),
+            steps: Vec::with_capacity(8),
+            param: BytesMut::with_capacity(256),
+            out: BytesMut::with_capacity(512),
+            scratch: BytesMut::with_capacity(512),
+            received: Instant::now(),
+            answered: false,
+            pin_invoke: None,
+            timer: None,
+            gone: false,
+            span,
+        };
+        engine.arbiter().spawn_fn(move || {
+            Context::with_receiver(rx).run(actor);
         });
-        engine.table.insert(key, Entry { addr, link });
         metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).increment(1.0);
         metrics::counter!(m::TCAP_DIALOGUES_BEGUN).increment(1);
     }
