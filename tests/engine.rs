@@ -168,6 +168,16 @@ fn unknown_service_key_gets_the_configured_default_treatment() {
         panic!()
     };
     assert_eq!(rc.decoded_cause().unwrap().value.0, 31);
+    // A call that ends at once leaves nothing in the dialogue table.
+    let mut live = u64::MAX;
+    for _ in 0..100 {
+        live = srv.get("/ready").1["live_dialogues"].as_u64().unwrap();
+        if live == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(live, 0);
     drop(ssp);
 
     let srv2 = TestServer::start_with(|c| {
