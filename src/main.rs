@@ -53,6 +53,15 @@ enum Command {
         /// Write the report as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Also run against this PostgreSQL database (postgres://…), with one and two nodes.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Connections per PostgreSQL node.
+        #[arg(long, default_value_t = 8)]
+        pg_pool: usize,
+        /// Skip the embedded ledger (PostgreSQL runs only).
+        #[arg(long)]
+        skip_embedded: bool,
     },
 }
 
@@ -150,12 +159,18 @@ fn main() -> ExitCode {
             seconds,
             concurrency,
             report,
+            postgres,
+            pg_pool,
+            skip_embedded,
         } => {
             init_logging(LogFormat::Human, "warn");
             let opts = strowger::ledger::bench::BenchOpts {
                 accounts,
                 run_secs: seconds,
                 concurrency,
+                postgres,
+                pg_pool,
+                skip_embedded,
                 ..Default::default()
             };
             let sys = actix::System::new();

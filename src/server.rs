@@ -20,7 +20,10 @@ use crate::config::Config;
 use crate::engine::call::CallMsg;
 use crate::engine::trace::Trace;
 use crate::engine::{self, Engine, Services};
-use crate::ledger::{AccountDirectory, AccountState, AdminRequest, Ledger, LedgerConfig};
+use crate::ledger::{
+    AccountDirectory, AccountState, AdminRequest, Ledger, LedgerBackend, LedgerConfig, PgLedger,
+    Prepaid,
+};
 use crate::prepaid::AccountId;
 use crate::service::{provisioning, Provisioning, ProvisioningStore};
 
@@ -124,6 +127,22 @@ pub fn ledger_config(config: &Config) -> LedgerConfig {
     l
 }
 
+/// Open the configured ledger backend: the embedded journal (with its account actors on
+/// `arbiters`) or the shared PostgreSQL database.
+pub fn open_ledger(config: &Config, arbiters: Vec<ArbiterHandle>) -> Result<Prepaid, ServeError> {
+    let cfg = ledger_config(config);
+    match cfg.backend {
+        LedgerBackend::Embedded => {
+            let ledger =
+                Ledger::open(cfg).map_err(|e| ServeError::Setup(format!("ledger: {e}")))?;
+            Ok(Prepaid::Embedded(AccountDirectory::start(ledger, arbiters)))
+        }
+        LedgerBackend::Postgres => PgLedger::open(&cfg)
+            .map(Prepaid::Postgres)
+            .map_err(|e| ServeError::Setup(format!("ledger: {e}"))),
+    }
+}
+
 fn load_provisioning(config: &Config) -> Result<Arc<ProvisioningStore>, ServeError> {
     let persisted = config.node.data_dir.join("provisioning.toml");
     let prov = if persisted.exists() {
@@ -141,16 +160,12 @@ fn load_provisioning(config: &Config) -> Result<Arc<ProvisioningStore>, ServeErr
 
 /// Create in the ledger every provisioned account it does not know yet, with its opening
 /// balance. Accounts the ledger knows keep their ledger balance: the ledger is authoritative.
-pub async fn seed_accounts(
-    prov: &Provisioning,
-    ledger: &Ledger,
-    accounts: &AccountDirectory,
-) -> Result<usize, ServeError> {
+pub async fn seed_accounts(prov: &Provisioning, accounts: &Prepaid) -> Result<usize, ServeError> {
     use futures::StreamExt;
     let mut work = Vec::new();
     for (id, a) in prov.accounts() {
         let account = AccountId::new(id);
-        if ledger.contains(&account) {
+        if accounts.embedded().is_some_and(|l| l.contains(&account)) {
             continue;
         }
         let state = match a.state {
@@ -171,13 +186,16 @@ pub async fn seed_accounts(
             },
         ));
     }
-    let created = work.len();
-    // Many at once, so group commit makes them durable together.
+    let mut created = 0;
+    // Many at once, so group commit makes them durable together. An account another node
+    // created meanwhile (shared PostgreSQL ledger) is left as it is.
     let mut results = futures::stream::iter(work)
-        .map(|(id, req)| async move { (id, accounts.admin(req).await) })
+        .map(|(id, req)| async move { (id, accounts.create_if_absent(req).await) })
         .buffer_unordered(256);
     while let Some((id, r)) = results.next().await {
-        r.map_err(|e| ServeError::Setup(format!("seeding account {id}: {e}")))?;
+        if r.map_err(|e| ServeError::Setup(format!("seeding account {id}: {e}")))? {
+            created += 1;
+        }
     }
     Ok(created)
 }
@@ -267,14 +285,12 @@ async fn setup(
         }
         None => None,
     };
-    let ledger = Ledger::open(ledger_config(&config))
-        .map_err(|e| ServeError::Setup(format!("ledger: {e}")))?;
     let provisioning = load_provisioning(&config)?;
     let n = config.arbiters();
     let arbiters: Vec<Arbiter> = (0..n).map(|_| Arbiter::new()).collect();
     let handles: Vec<ArbiterHandle> = arbiters.iter().map(|a| a.handle()).collect();
-    let accounts = AccountDirectory::start(ledger.clone(), handles.clone());
-    let seeded = seed_accounts(&provisioning.snapshot(), &ledger, &accounts).await?;
+    let accounts = open_ledger(&config, handles.clone())?;
+    let seeded = seed_accounts(&provisioning.snapshot(), &accounts).await?;
     if seeded > 0 {
         tracing::info!(
             accounts = seeded,
@@ -291,7 +307,6 @@ async fn setup(
         provisioning,
         service: config.service.clone(),
         accounts,
-        ledger,
         cdr,
     };
     let engine = Engine::new(config.clone(), trace, services, handles);
@@ -361,7 +376,7 @@ impl Running {
         }
         // Every settlement was acknowledged only once durable; snapshot so the next start is
         // quick, and flush the CDRs.
-        if let Err(e) = engine.services.ledger.snapshot_now() {
+        if let Err(e) = engine.services.accounts.snapshot_now() {
             tracing::warn!(error = %e, "snapshot at shutdown failed");
         }
         engine.services.cdr.flush();

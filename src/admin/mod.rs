@@ -80,7 +80,7 @@ async fn health() -> HttpResponse {
 }
 
 async fn ready(st: Data) -> HttpResponse {
-    let ledger = st.engine.services.ledger.is_healthy();
+    let ledger = st.engine.services.accounts.is_healthy();
     let draining = st.engine.draining.load(Ordering::Relaxed);
     let body = json!({
         "ready": ledger && !draining,

@@ -21,7 +21,7 @@ use strowger_tcap::TransactionId;
 
 use crate::cdr_sink::CdrSink;
 use crate::config::{Config, Role};
-use crate::ledger::{AccountDirectory, Ledger};
+use crate::ledger::Prepaid;
 use crate::metrics as m;
 use crate::service::{ProvisioningStore, ServiceConfig};
 use call::CallActor;
@@ -50,10 +50,8 @@ pub struct Services {
     pub provisioning: Arc<ProvisioningStore>,
     /// Treatments, slices, policies.
     pub service: ServiceConfig,
-    /// The per-account prepaid actors.
-    pub accounts: AccountDirectory,
-    /// The ledger under them.
-    pub ledger: Ledger,
+    /// The prepaid ledger (embedded account actors or PostgreSQL, per `[ledger].backend`).
+    pub accounts: Prepaid,
     /// CDR output.
     pub cdr: CdrSink,
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::prepaid::{AccountId, CallId, OpKey, PrepaidRequest, PrepaidResponse};
 
 use super::account::{AccountState, Event, EventKind};
-use super::{unix_now, AccountDirectory, Ledger, LedgerConfig};
+use super::{unix_now, AccountDirectory, Ledger, LedgerConfig, PgLedger, PostgresConfig, Prepaid};
 
 /// Benchmark options.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,6 +32,13 @@ pub struct BenchOpts {
     pub arbiters: usize,
     /// fsync each group commit (the point of the benchmark). Default true.
     pub fsync: bool,
+    /// Also run the workload against this PostgreSQL database (one node, then two nodes
+    /// sharing it). The benchmark's accounts get a unique prefix and are deleted afterwards.
+    pub postgres: Option<String>,
+    /// Connections per PostgreSQL node. Default 8.
+    pub pg_pool: usize,
+    /// Skip the embedded ledger (PostgreSQL runs only). Default false.
+    pub skip_embedded: bool,
 }
 
 impl Default for BenchOpts {
@@ -44,6 +51,9 @@ impl Default for BenchOpts {
             run_secs: 5.0,
             arbiters: 2,
             fsync: true,
+            postgres: None,
+            pg_pool: 8,
+            skip_embedded: false,
         }
     }
 }
@@ -64,6 +74,9 @@ pub struct OpLatency {
 /// One run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunReport {
+    /// Backend (`embedded`, `postgres x1`, `postgres x2` = two nodes sharing the database).
+    #[serde(default)]
+    pub backend: String,
     /// Account set (`"100000 accounts"`, `"hot 10"`).
     pub set: String,
     /// Concurrent callers.
@@ -95,12 +108,12 @@ impl BenchReport {
     /// A plain-text table.
     pub fn to_table(&self) -> String {
         let mut s = String::from(
-            "set               callers  cycles/s   auth p50/p99  apply p50/p99  deduct p50/p99  return p50/p99 (µs)\n",
+            "backend       set               callers  cycles/s   auth p50/p99  apply p50/p99  deduct p50/p99  return p50/p99 (µs)\n",
         );
         for r in &self.runs {
             s.push_str(&format!(
-                "{:<17} {:>7} {:>9.0}",
-                r.set, r.concurrency, r.cycles_per_sec
+                "{:<13} {:<17} {:>7} {:>9.0}",
+                r.backend, r.set, r.concurrency, r.cycles_per_sec
             ));
             for o in &r.ops {
                 s.push_str(&format!("  {:>6}/{:<6}", o.p50_us, o.p99_us));
@@ -125,7 +138,7 @@ fn xorshift(x: &mut u64) -> u64 {
 }
 
 async fn caller(
-    dir: AccountDirectory,
+    dir: Prepaid,
     ids: std::sync::Arc<Vec<AccountId>>,
     call_base: u64,
     until: Instant,
@@ -182,7 +195,7 @@ fn histograms() -> Result<Vec<Histogram<u64>>, super::LedgerError> {
 }
 
 async fn run(
-    dir: &AccountDirectory,
+    nodes: &[Prepaid],
     set: &str,
     ids: &std::sync::Arc<Vec<AccountId>>,
     c: usize,
@@ -195,7 +208,7 @@ async fn run(
     for i in 0..c {
         let base = (call_epoch << 48) | ((i as u64) << 32);
         tasks.push(actix_rt::spawn(caller(
-            dir.clone(),
+            nodes[i % nodes.len()].clone(),
             ids.clone(),
             base,
             until,
@@ -215,6 +228,10 @@ async fn run(
     }
     let elapsed = start.elapsed().as_secs_f64();
     Ok(RunReport {
+        backend: match (&nodes[0], nodes.len()) {
+            (Prepaid::Embedded(_), _) => "embedded".to_owned(),
+            (Prepaid::Postgres(_), n) => format!("postgres x{n}"),
+        },
         set: set.to_owned(),
         concurrency: c,
         cycles,
@@ -236,6 +253,53 @@ async fn run(
 
 /// Run the benchmark. Must be called inside a running actix `System`.
 pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
+    let mut report = BenchReport {
+        runs: Vec::new(),
+        reconciled: true,
+        records: 0,
+    };
+    if !opts.skip_embedded {
+        bench_embedded(&opts, &mut report).await?;
+    }
+    if let Some(url) = &opts.postgres {
+        bench_postgres(&opts, url, &mut report).await?;
+    }
+    Ok(report)
+}
+
+fn account_ids(prefix: &str, n: usize) -> std::sync::Arc<Vec<AccountId>> {
+    std::sync::Arc::new(
+        (0..n)
+            .map(|i| AccountId::new(&format!("{prefix}{i:06}")))
+            .collect(),
+    )
+}
+
+async fn run_sets(
+    opts: &BenchOpts,
+    nodes: &[Prepaid],
+    sets: &[(String, std::sync::Arc<Vec<AccountId>>)],
+    epoch: &mut u64,
+    report: &mut BenchReport,
+) -> Result<(), super::LedgerError> {
+    for (set, ids) in sets {
+        if ids.is_empty() {
+            continue;
+        }
+        for &c in &opts.concurrency {
+            let r = run(nodes, set, ids, c.max(1), opts.run_secs, *epoch).await?;
+            *epoch += 1;
+            tracing::info!(backend = %r.backend, set = %r.set, callers = c, cycles_per_sec = r.cycles_per_sec as u64, "bench run done");
+            report.runs.push(r);
+        }
+    }
+    Ok(())
+}
+
+async fn bench_embedded(
+    opts: &BenchOpts,
+    report: &mut BenchReport,
+) -> Result<(), super::LedgerError> {
     let dir = opts.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("strowger-bench-ledger-{}", std::process::id()))
     });
@@ -254,13 +318,8 @@ pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
 
     // Provision straight through the ledger (no actors exist yet).
     let now = unix_now();
-    let mk = |prefix: &str, n: usize| -> Vec<AccountId> {
-        (0..n)
-            .map(|i| AccountId::new(&format!("{prefix}-{i:06}")))
-            .collect()
-    };
-    let big = std::sync::Arc::new(mk("BENCH", opts.accounts));
-    let hot = std::sync::Arc::new(mk("HOT", opts.hot_accounts));
+    let big = account_ids("BENCH-", opts.accounts);
+    let hot = account_ids("HOT-", opts.hot_accounts);
     let mut last = 0;
     for id in big.iter().chain(hot.iter()) {
         let ev = Event {
@@ -278,34 +337,68 @@ pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
     }
     let _ = ledger.wait_durable(last).await;
 
-    let mut runs = Vec::new();
+    let sets = [
+        (format!("{} accounts", opts.accounts), big),
+        (format!("hot {}", opts.hot_accounts), hot),
+    ];
     let mut epoch = 1u64;
-    for (set, ids) in [
-        (format!("{} accounts", opts.accounts), &big),
-        (format!("hot {}", opts.hot_accounts), &hot),
-    ] {
-        if ids.is_empty() {
-            continue;
-        }
-        for &c in &opts.concurrency {
-            let r = run(&directory, &set, ids, c.max(1), opts.run_secs, epoch).await?;
-            epoch += 1;
-            tracing::info!(set = %r.set, callers = c, cycles_per_sec = r.cycles_per_sec as u64, "bench run done");
-            runs.push(r);
-        }
-    }
+    let nodes = [Prepaid::Embedded(directory.clone())];
+    run_sets(opts, &nodes, &sets, &mut epoch, report).await?;
     let (t, bal, reserved) = ledger.reconcile();
-    let reconciled = bal + t.charged == t.opening + t.topped_up + t.adjusted && reserved == 0;
-    let records = ledger.durable().seq;
+    report.reconciled &= bal + t.charged == t.opening + t.topped_up + t.adjusted && reserved == 0;
+    report.records = ledger.durable().seq;
     for a in &arbiters {
         a.stop();
     }
+    drop(nodes);
     drop(directory);
     drop(ledger);
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(BenchReport {
-        runs,
-        reconciled,
-        records,
-    })
+    Ok(())
+}
+
+async fn bench_postgres(
+    opts: &BenchOpts,
+    url: &str,
+    report: &mut BenchReport,
+) -> Result<(), super::LedgerError> {
+    let cfg = LedgerConfig {
+        postgres: PostgresConfig {
+            url: url.to_owned(),
+            pool_size: opts.pg_pool.max(1),
+            ..PostgresConfig::default()
+        },
+        ..LedgerConfig::default()
+    };
+    // Two nodes = two independent pools on the same database, as two processes would have.
+    let a = PgLedger::open(&cfg)?;
+    let b = PgLedger::open(&cfg)?;
+    let tag = format!("B{}x{}-", std::process::id(), unix_now() % 100_000);
+    let (big_p, hot_p) = (format!("{tag}BENCH-"), format!("{tag}HOT-"));
+    a.bulk_create(&big_p, opts.accounts, 1_000_000_000_000)
+        .await?;
+    a.bulk_create(&hot_p, opts.hot_accounts, 1_000_000_000_000)
+        .await?;
+    let sets = [
+        (
+            format!("{} accounts", opts.accounts),
+            account_ids(&big_p, opts.accounts),
+        ),
+        (
+            format!("hot {}", opts.hot_accounts),
+            account_ids(&hot_p, opts.hot_accounts),
+        ),
+    ];
+    let mut epoch = 1u64;
+    let one = [Prepaid::Postgres(a.clone())];
+    run_sets(opts, &one, &sets, &mut epoch, report).await?;
+    let two = [Prepaid::Postgres(a.clone()), Prepaid::Postgres(b.clone())];
+    run_sets(opts, &two, &sets, &mut epoch, report).await?;
+    let (t, bal, reserved, rows, overdrawn) = a.reconcile(&tag).await?;
+    report.reconciled &= bal + t.charged == t.opening + t.topped_up + t.adjusted
+        && reserved == 0
+        && rows == 0
+        && overdrawn == 0;
+    a.delete_prefix(&tag).await?;
+    Ok(())
 }

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 pub mod account;
 pub mod actor;
+pub mod backend;
 pub mod bench;
 pub mod journal;
+pub mod pg;
 pub mod record;
 pub mod snapshot;
 pub mod writer;
@@ -27,7 +29,9 @@ pub use account::{
     ExpiryPolicy, ReservationView, Rules, Totals, UnixSecs,
 };
 pub use actor::{AccountActor, AccountDirectory, AdminOp, PrepaidOp};
+pub use backend::Prepaid;
 pub use journal::{FsStorage, SegmentFile, Storage};
+pub use pg::PgLedger;
 pub use writer::{Durable, Ledger};
 
 /// Ledger configuration (the `[ledger]` table of the server's TOML). Every field has a default.
@@ -67,6 +71,52 @@ pub struct LedgerConfig {
     pub actor_mailbox: usize,
     /// An account actor with no reservations stops after this long without requests. Default 60.
     pub actor_idle_secs: u64,
+    /// Which ledger holds the accounts: `embedded` (default: the journal above, one node) or
+    /// `postgres` (shared by several nodes; see `[ledger.postgres]` and docs/deployment.md).
+    pub backend: LedgerBackend,
+    /// The PostgreSQL backend (`backend = "postgres"`).
+    pub postgres: PostgresConfig,
+}
+
+/// Where the prepaid accounts live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerBackend {
+    /// The embedded journal ledger in `ledger.dir` (one node).
+    #[default]
+    Embedded,
+    /// A PostgreSQL database shared by every node.
+    Postgres,
+}
+
+/// The `[ledger.postgres]` table. Every field has a default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// Connection URL, e.g. `postgres://strowger:secret@db1:5432/strowger`. No TLS: use a
+    /// trusted network or a local proxy. Default empty (required when the backend is postgres).
+    pub url: String,
+    /// Connections per node; each runs one transaction at a time. Default 8.
+    pub pool_size: usize,
+    /// Most operations (on different or the same accounts) committed in one transaction.
+    /// Default 32; 1 = one transaction per operation.
+    pub batch_max: usize,
+    /// How often each node looks for reservations past their deadline. Default 1000 ms.
+    pub sweep_interval_ms: u64,
+    /// Give up connecting (at start, and per attempt while reconnecting) after this long. Default 10.
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            url: String::new(),
+            pool_size: 8,
+            batch_max: 32,
+            sweep_interval_ms: 1000,
+            connect_timeout_secs: 10,
+        }
+    }
 }
 
 impl Default for LedgerConfig {
@@ -87,6 +137,8 @@ impl Default for LedgerConfig {
             fsync: true,
             actor_mailbox: 256,
             actor_idle_secs: 60,
+            backend: LedgerBackend::Embedded,
+            postgres: PostgresConfig::default(),
         }
     }
 }

@@ -1,0 +1,88 @@
+//! [`Prepaid`]: the one handle the call actors, the admin API and the server use for the
+//! prepaid ledger, whichever backend the configuration chose. Both backends give the same
+//! answers to the same requests (the PostgreSQL one runs the same account model inside a
+//! database transaction); see `tests/postgres.rs` for the shared behavioural suite.
+
+use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse};
+
+use super::account::{AccountView, AdminError, AdminRequest};
+use super::{AccountDirectory, Ledger, LedgerError, PgLedger};
+
+/// The prepaid ledger behind the service logic. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Prepaid {
+    /// The embedded journal ledger, through its per-account actors (one node).
+    Embedded(AccountDirectory),
+    /// A PostgreSQL database shared by several nodes.
+    Postgres(PgLedger),
+}
+
+impl Prepaid {
+    /// The prepaid interfaces (claims 3–8). Answers only once any change it made is durable.
+    pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
+        match self {
+            Prepaid::Embedded(d) => d.request(req).await,
+            Prepaid::Postgres(p) => p.request(req).await,
+        }
+    }
+
+    /// Administrative operations: upsert, top-up, adjust, view.
+    pub async fn admin(&self, req: AdminRequest) -> Result<AccountView, AdminError> {
+        match self {
+            Prepaid::Embedded(d) => d.admin(req).await,
+            Prepaid::Postgres(p) => p.admin(req).await,
+        }
+    }
+
+    /// Create the account of an `Upsert` only if the ledger does not know it yet (the ledger is
+    /// authoritative for existing accounts). `Ok(true)` if it was created.
+    pub async fn create_if_absent(&self, req: AdminRequest) -> Result<bool, AdminError> {
+        match self {
+            Prepaid::Embedded(d) => {
+                if d.ledger().contains(req.account()) {
+                    return Ok(false);
+                }
+                d.admin(req).await.map(|_| true)
+            }
+            Prepaid::Postgres(p) => p.create_if_absent(req).await,
+        }
+    }
+
+    /// Whether the ledger accepts changes now.
+    pub fn is_healthy(&self) -> bool {
+        match self {
+            Prepaid::Embedded(d) => d.ledger().is_healthy(),
+            Prepaid::Postgres(p) => p.is_healthy(),
+        }
+    }
+
+    /// Whether the account exists (embedded: from memory; PostgreSQL: one query).
+    pub async fn contains(&self, id: &AccountId) -> bool {
+        match self {
+            Prepaid::Embedded(d) => d.ledger().contains(id),
+            Prepaid::Postgres(p) => p
+                .admin(AdminRequest::View {
+                    account: id.clone(),
+                })
+                .await
+                .is_ok(),
+        }
+    }
+
+    /// Before a clean stop: snapshot the embedded ledger so the next start is quick (nothing
+    /// to do for PostgreSQL, where every acknowledged change is already committed).
+    pub fn snapshot_now(&self) -> Result<(), LedgerError> {
+        match self {
+            Prepaid::Embedded(d) => d.ledger().snapshot_now().map(|_| ()),
+            Prepaid::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// The embedded ledger, if that is the backend.
+    pub fn embedded(&self) -> Option<&Ledger> {
+        match self {
+            Prepaid::Embedded(d) => Some(d.ledger()),
+            Prepaid::Postgres(_) => None,
+        }
+    }
+}
