@@ -103,7 +103,12 @@ impl CallActor {
         );
         let link = route.link.id;
         let key = tid.to_u32();
-        let span = tracing::info_span!("call", id = id.0, tid = key);
+        let span = tracing::info_span!(
+            "call",
+            id = id.0,
+            tid = key,
+            service_key = tracing::field::Empty
+        );
         let e = engine.clone();
         let mailbox = engine.config.engine.mailbox;
         // Register before the actor can run: a call that ends at once (unknown service key)
@@ -429,6 +434,16 @@ impl CallActor {
         self.gone = true;
         self.feed(ctx, CallEvent::Aborted);
     }
+}
+
+/// Subscriber digits in logs: only the last three digits are shown.
+fn mask(digits: &str) -> String {
+    let keep = digits.len().saturating_sub(3);
+    digits
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < keep { '*' } else { c })
+        .collect()
 }
 
 fn step_of(dialect: Dialect, pin_invoke: Option<InvokeId>, ev: TcEvent<'_>) -> Step {
