@@ -197,6 +197,13 @@ impl CallActor {
     fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
         if let CallEvent::Initial(ref req) = ev {
             metrics::counter!(m::CALL_ATTEMPTS).increment(1);
+            self.span.record("service_key", req.service_key);
+            tracing::debug!(
+                parent: &self.span,
+                calling = %mask(&req.calling.digits),
+                dialled = %mask(&req.called.digits),
+                "InitialDP"
+            );
             if !self.key_served(req.service_key) {
                 self.unserved_key(ctx);
                 return;
