@@ -207,25 +207,35 @@ pub fn call(ssp: &mut Ssp, kind: Kind, i: usize) {
 
 /// GET `/metrics` from the admin listener; the exposition text.
 pub fn scrape(admin: SocketAddr) -> String {
-    let mut s = std::net::TcpStream::connect(admin).expect("connect to admin");
+    let (status, body) = http_get(admin, "/metrics").expect("GET /metrics");
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A minimal HTTP/1.1 GET: status and body (de-chunked).
+pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         s,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send request");
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut resp = Vec::new();
-    s.read_to_end(&mut resp).expect("read response");
+    s.read_to_end(&mut resp)?;
     let resp = String::from_utf8_lossy(&resp).into_owned();
-    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
-    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP body");
-    if head
+    let status = resp.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    let chunked = head
         .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    }
+        .contains("transfer-encoding: chunked");
+    Ok((
+        status,
+        if chunked {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        },
+    ))
 }
 
 fn dechunk(mut body: &str) -> String {
