@@ -22,12 +22,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use strowger::service::{AbortPolicy, Treatment};
-use strowger_cap::{EventTypeBcsm, OpCode};
+use strowger_cap::numbers::NatureOfAddress;
+use strowger_cap::{Dialect, EventTypeBcsm, OpCode};
 use strowger_tcap::TransactionId;
 use support::server::{http, TestServer};
 use support::ssp::{
     acr, begin, cont, digits_response, erb, idp, idp_ton, srr, u_abort, Components, Reply, Ssp,
-    CAP_V2,
+    CAP_V2, CAP_V3,
 };
 
 const SK: u32 = 100;
@@ -525,6 +526,21 @@ fn on_net_recognition_rates_a_members_public_number_on_net() {
     let (mut d, r) = Dlg::start(&mut ssp, BOB, "912125550101");
     assert_msg(&r, "continue", &[RRBE, AC, CONNECT]);
     assert_eq!(r.connect_digits().as_deref(), Some(ALICE));
+    assert_eq!(r.connect_nature(), Some(NatureOfAddress::INTERNATIONAL));
+    // The BCSM events armed: call failures and ends interrupted, answer notified.
+    use strowger_cap::MonitorMode as M;
+    assert_eq!(
+        r.armed(),
+        vec![
+            (EventTypeBcsm::ROUTE_SELECT_FAILURE, M::INTERRUPTED, Some(2)),
+            (EventTypeBcsm::O_CALLED_PARTY_BUSY, M::INTERRUPTED, Some(2)),
+            (EventTypeBcsm::O_NO_ANSWER, M::INTERRUPTED, Some(2)),
+            (EventTypeBcsm::O_ABANDON, M::INTERRUPTED, Some(1)),
+            (EventTypeBcsm::O_DISCONNECT, M::INTERRUPTED, Some(1)),
+            (EventTypeBcsm::O_DISCONNECT, M::INTERRUPTED, Some(2)),
+            (EventTypeBcsm::O_ANSWER, M::NOTIFY_AND_CONTINUE, Some(2)),
+        ]
+    );
     d.answer(&mut ssp);
     d.hang_up(&mut ssp, 900);
     assert_normal_end(&ssp.expect());
@@ -564,6 +580,34 @@ fn claim6_last_slice_is_released_when_it_runs_out() {
         (&c["reserved"], &c["charged"], &c["returned"]),
         (&json!(3), &json!(2), &json!(1))
     );
+}
+
+#[test]
+fn claim6_last_slice_in_cap_v3() {
+    // CAP v3 carries the warning tone in its own field (v2: inside releaseIfdurationExceeded).
+    let srv = TestServer::start();
+    let before = set_balance(&srv, "ACC-1010", 3);
+    let mut ssp = Ssp::connect(srv.m3ua());
+    let tid = ssp.tid();
+    ssp.send_tcap(&begin(
+        tid,
+        CAP_V3,
+        &Components::default().raw_invoke(1, OpCode::INITIAL_DP.0, Some(&idp(SK, JUDY, "0101"))),
+    ));
+    let r = ssp.expect();
+    assert_msg(&r, "continue", &[RRBE, AC, CONNECT]);
+    assert!(r.dialogue.is_some(), "AARE in the first backward message");
+    assert_eq!(r.apply_charging_in(Dialect::CapV3), Some((600, true, true)));
+    let mut d = Dlg {
+        tid,
+        scp: r.otid.unwrap(),
+        next: 2,
+    };
+    d.answer(&mut ssp);
+    d.hang_up(&mut ssp, 450);
+    assert_normal_end(&ssp.expect());
+    let (_, after) = reconcile(srv, &[("ACC-1010", before)]);
+    assert_eq!(after["ACC-1010"], 1, "45 s on-net: one minute at 2");
 }
 
 #[test]

@@ -528,3 +528,46 @@ impl Reply {
         }
     }
 }
+
+impl Reply {
+    /// The events armed by the RequestReportBCSMEvent: (event, monitor mode, leg).
+    pub fn armed(&self) -> Vec<(EventTypeBcsm, strowger_cap::MonitorMode, Option<u8>)> {
+        match self.op(OpCode::REQUEST_REPORT_BCSM_EVENT) {
+            Some(Operation::RequestReportBcsmEvent(r)) => r
+                .bcsm_events
+                .iter()
+                .map(|e| (e.event_type, e.monitor_mode, e.leg_id.map(|l| l.leg().0)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    /// The nature of address of the Connect's destinationRoutingAddress.
+    pub fn connect_nature(&self) -> Option<NatureOfAddress> {
+        match self.op(OpCode::CONNECT)? {
+            Operation::Connect(c) => Some(c.destination().unwrap().nai),
+            _ => None,
+        }
+    }
+}
+
+impl Reply {
+    /// (maxCallPeriodDuration, releaseIfdurationExceeded, tone) of the ApplyCharging, decoded
+    /// in `dialect`.
+    pub fn apply_charging_in(&self, dialect: Dialect) -> Option<(u32, bool, bool)> {
+        let (_, _, p) = self
+            .invokes
+            .iter()
+            .find(|(_, op, _)| *op == OpCode::APPLY_CHARGING.0)?;
+        match Operation::decode(dialect, OpCode::APPLY_CHARGING, p.as_deref()).expect("valid CAP") {
+            Operation::ApplyCharging(ac) => match ac.ach_billing {
+                strowger_cap::ops::AChBilling::TimeDuration(t) => Some((
+                    t.max_call_period_duration,
+                    t.release_if_duration_exceeded,
+                    t.tone,
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
