@@ -516,3 +516,43 @@ fn provisioning_changes_persist_across_a_restart_and_are_used_by_calls() {
     let (_, t) = srv.get("/tariffs");
     assert!(!t.as_array().unwrap().iter().any(|t| t["id"] == "cheap"));
 }
+
+#[test]
+fn an_existing_account_keeps_its_ledger_balance_and_its_new_state_applies_to_calls() {
+    let srv = TestServer::start();
+    let (s, v) = http(
+        srv.admin(),
+        "PUT",
+        "/accounts/ACC-1002",
+        Some(TOKEN),
+        Some(&json!({"id": "ACC-1002", "balance": 1, "state": "suspended"})),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["balance"], 5000,
+        "the ledger is authoritative for the balance"
+    );
+    assert_eq!(v["state"], "suspended");
+    // Bob (ACC-1002) now fails prepaid authentication: announcement 2.
+    let mut ssp = Ssp::connect(srv.m3ua());
+    let tid = ssp.tid();
+    ssp.send_tcap(&begin(
+        tid,
+        CAP_V2,
+        &Components::default().raw_invoke(1, 0, Some(&idp(100, "12125550102", "0101"))),
+    ));
+    let r = ssp.expect();
+    assert_eq!(
+        r.opcodes(),
+        vec![OpCode::CONNECT_TO_RESOURCE.0, OpCode::PLAY_ANNOUNCEMENT.0],
+        "{r:?}"
+    );
+    assert_eq!(r.announcement(), Some(2));
+    drop(ssp);
+    let srv = srv.restart();
+    let (_, v) = srv.get("/accounts/ACC-1002");
+    assert_eq!(
+        (&v["balance"], &v["state"]),
+        (&json!(5000), &json!("suspended"))
+    );
+}

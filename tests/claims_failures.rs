@@ -828,6 +828,36 @@ fn tc_abort_mid_call_charge_reservation_charges_the_whole_slice() {
 }
 
 #[test]
+fn link_lost_while_the_fee_is_applied_leaves_nothing_reserved() {
+    // The SSP link closes right behind the TC-BEGIN: the call learns it while Authenticate or
+    // ApplyFee is outstanding (or just after its Connect could not be sent). A grant that
+    // arrives for a lost call is returned at once.
+    let srv = TestServer::start();
+    let (before, _) = srv.balance("ACC-1002");
+    for _ in 0..10 {
+        let mut ssp = Ssp::connect(srv.m3ua());
+        let _ = Dlg::begin_param(&mut ssp, &idp(SK, BOB, "912125550199"));
+        drop(ssp);
+    }
+    let mut n = 0;
+    for _ in 0..150 {
+        n = srv.get("/calls").1["live"].as_u64().unwrap();
+        if n == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(n, 0, "every lost call is settled and gone");
+    let (cdrs, after) = reconcile(srv, &[("ACC-1002", before)]);
+    assert_eq!(after["ACC-1002"], before, "never answered: nothing charged");
+    assert_eq!(cdrs.len(), 10, "one CDR per attempt");
+    for c in &cdrs {
+        assert_eq!(c["outcome"], "aborted", "{c}");
+        assert_eq!(c["charged"], 0, "{c}");
+    }
+}
+
+#[test]
 fn dialogue_idle_timeout_aborts_and_settles_by_the_policy() {
     // tcap.idle_timeout_seconds = 1: the SCP aborts the silent dialogue, and settles it like a
     // TC-ABORT (charge_known: about one second, the first started minute).
