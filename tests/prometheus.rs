@@ -395,7 +395,7 @@ fn every_dashboard_query_and_alert_expression_returns_data() {
         let status = Command::new("python3")
             .arg(Path::new(ROOT).join("dashboards/render.py"))
             .args(["--prometheus", &format!("http://{}", prom.addr)])
-            .args(["--minutes", &(secs / 60 + 1).to_string()])
+            .args(["--seconds", &(secs + 5).to_string()])
             .args(["--out", &out])
             .status()
             .expect("run render.py");

@@ -266,6 +266,7 @@ impl Link {
         let mut out = BytesMut::new();
         if msg.encode(&mut out).is_ok() {
             metrics::counter!(m::LAYER_MESSAGES, "layer" => "sccp", "type" => "udts", "direction" => "out").increment(1);
+            count_m3ua("out", &out);
             self.tx.send(out.freeze());
         }
     }
@@ -296,7 +297,8 @@ fn m3ua_reason(code: ErrorCode) -> &'static str {
     }
 }
 
-fn count_m3ua(direction: &'static str, msg: &[u8]) {
+/// Count one M3UA message received or sent (`strowger_m3ua_messages_total`).
+pub(super) fn count_m3ua(direction: &'static str, msg: &[u8]) {
     let class = match msg.get(2) {
         Some(0) => "mgmt",
         Some(1) => "transfer",
@@ -352,6 +354,7 @@ impl StreamHandler<ReadItem> for Link {
                 }));
                 let mut out = BytesMut::new();
                 if err.encode(&mut out).is_ok() {
+                    count_m3ua("out", &out);
                     self.tx.send(out.freeze());
                 }
                 ctx.stop();

@@ -107,6 +107,7 @@ impl ReplyRoute {
     /// Encode and queue `tcap` on the link.
     pub fn send(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<(), RouteError> {
         let bytes = self.encode(tcap, scratch)?;
+        super::link::count_m3ua("out", &bytes);
         if self.link.send(bytes) {
             Ok(())
         } else {
