@@ -141,9 +141,14 @@ impl CallActor {
             gone: false,
             span,
         };
-        engine.arbiter().spawn_fn(move || {
+        let started = engine.arbiter().spawn_fn(move || {
             Context::with_receiver(rx).run(actor);
         });
+        if !started {
+            // The arbiter is gone (shutting down): the dialogue was never served.
+            engine.table.remove(&key);
+            return;
+        }
         metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).increment(1.0);
         metrics::counter!(m::TCAP_DIALOGUES_BEGUN).increment(1);
     }
