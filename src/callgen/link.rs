@@ -323,6 +323,7 @@ struct Link {
     ssp_addr: SccpAddress,
     sls: u8,
     fatal: Option<String>,
+    serials: u32,
 }
 
 /// Run one link until the controller says stop and its calls are done.
@@ -439,6 +440,7 @@ impl Link {
             ssp_addr,
             sls: (index as u8).wrapping_mul(31),
             fatal: None,
+            serials: 0,
             shared,
             stats,
         }
@@ -681,7 +683,8 @@ impl Link {
             }) => {
                 if self.shared.opts.real_hold && delay_100ms > 0 {
                     call.pending = Some((msg, step));
-                    call.serial = call.serial.wrapping_add(1);
+                    self.serials = self.serials.wrapping_add(1);
+                    call.serial = self.serials;
                     let at = now + Duration::from_millis(u64::from(delay_100ms) * 100);
                     self.holds.push(Reverse((at, slot, call.serial)));
                 } else {
@@ -847,13 +850,15 @@ impl Link {
             self.ssp_addr,
             sls,
         );
+        self.serials = self.serials.wrapping_add(1);
+        let serial = self.serials;
         if let Some(sl) = self.slots.get_mut(slot as usize) {
             sl.call = Some(CallCtx {
                 dialogue,
                 ssp: SspCall::new(hold),
                 scenario: si as u16,
                 callee,
-                serial: 0,
+                serial,
                 started: now,
                 step: Step::InitialDp,
                 step_at: now,
@@ -862,7 +867,8 @@ impl Link {
                 failed: false,
             });
         }
-        self.timeouts.push_back((now + sh.opts.timeout, slot, 0));
+        self.timeouts
+            .push_back((now + sh.opts.timeout, slot, serial));
         self.active += 1;
         if let Some(c) = st.scenarios.get_mut(si) {
             c.started += 1;
@@ -939,7 +945,10 @@ impl Link {
         }
         call.step = step;
         call.step_at = now;
-        call.serial = call.serial.wrapping_add(1);
+        // Serials are unique on the link, so a stale timer of a slot's earlier call never
+        // matches the call now in it.
+        self.serials = self.serials.wrapping_add(1);
+        call.serial = self.serials;
         let serial = call.serial;
         let sls = call.sls;
         emit(

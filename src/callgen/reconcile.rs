@@ -196,6 +196,8 @@ pub struct Reconciliation {
     pub cdrs: u64,
     /// Prepaid CDRs with something charged.
     pub charged_calls: u64,
+    /// The SCP's outcomes of the run's calls, from the CDRs.
+    pub outcomes: BTreeMap<String, u64>,
     /// Σ reservations still open after the run (must be 0).
     pub reserved_after: i64,
     /// Accounts whose own difference disagrees with their CDRs (first few).
@@ -208,6 +210,12 @@ impl Reconciliation {
     /// A few lines for the report.
     pub fn table(&self) -> String {
         let mut o = String::new();
+        let outcomes: Vec<String> = self
+            .outcomes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(o, "SCP outcomes (CDRs): {}\n", outcomes.join(", "));
         let _ = writeln!(o, "ledger reconciliation over {} accounts:", self.accounts);
         let _ = writeln!(o, "  balances before          {:>14}", self.balance_before);
         let _ = writeln!(o, "  balances after           {:>14}", self.balance_after);
@@ -238,13 +246,19 @@ impl Reconciliation {
     }
 }
 
-fn cdr_charges(
-    dir: &Path,
-    since_ms: u64,
-) -> Result<(BTreeMap<String, i64>, u64, u64), CallgenError> {
+/// What the run's CDRs say: charges per account, count, charged calls, outcomes.
+struct CdrSums {
+    charges: BTreeMap<String, i64>,
+    count: u64,
+    charged_calls: u64,
+    outcomes: BTreeMap<String, u64>,
+}
+
+fn cdr_charges(dir: &Path, since_ms: u64) -> Result<CdrSums, CallgenError> {
     let cdrs = crate::cdr_sink::read_all(&dir.join("cdr"))
         .map_err(|e| err(format!("reading CDRs in {}: {e}", dir.display())))?;
     let mut by_account = BTreeMap::new();
+    let mut outcomes = BTreeMap::new();
     let mut n = 0;
     let mut charged_calls = 0;
     for c in cdrs {
@@ -253,6 +267,8 @@ fn cdr_charges(
             continue;
         }
         n += 1;
+        let outcome = c.get("outcome").and_then(|v| v.as_str()).unwrap_or("?");
+        *outcomes.entry(outcome.to_string()).or_insert(0) += 1;
         let charged = c.get("charged").and_then(|v| v.as_i64()).unwrap_or(0);
         if let Some(acc) = c.get("account").and_then(|v| v.as_str()) {
             *by_account.entry(acc.to_string()).or_insert(0) += charged;
@@ -261,7 +277,12 @@ fn cdr_charges(
             }
         }
     }
-    Ok((by_account, n, charged_calls))
+    Ok(CdrSums {
+        charges: by_account,
+        count: n,
+        charged_calls,
+        outcomes,
+    })
 }
 
 /// Compare `before` with the accounts now and the CDRs written since `since_ms`. Calls settle
@@ -277,7 +298,12 @@ pub fn reconcile_wait(
     let deadline = Instant::now() + wait;
     loop {
         let after = Snapshot::take_ids(admin, &before.ids())?;
-        let (charges, cdrs, charged_calls) = cdr_charges(data_dir, since_ms)?;
+        let CdrSums {
+            charges,
+            count: cdrs,
+            charged_calls,
+            outcomes,
+        } = cdr_charges(data_dir, since_ms)?;
         let mut r = Reconciliation {
             accounts: before.accounts.len(),
             balance_before: 0,
@@ -285,6 +311,7 @@ pub fn reconcile_wait(
             charged_in_cdrs: 0,
             cdrs,
             charged_calls,
+            outcomes,
             reserved_after: 0,
             mismatched_accounts: Vec::new(),
             balanced: true,

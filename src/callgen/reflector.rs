@@ -363,3 +363,47 @@ async fn serve(stream: TcpStream, answers: Arc<Answers>, rc: Option<u32>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strowger_tcap::Begin;
+
+    #[test]
+    fn answers_patch_the_transaction_ids() {
+        let a = Answers::new("12125560000").unwrap();
+        let mut begin = BytesMut::new();
+        Begin {
+            otid: TransactionId::from_u32(0x0102_0304),
+            dialogue: None,
+            components: None,
+        }
+        .encode(&mut begin);
+        let msg = TcMessage::decode(&begin).unwrap();
+        let mut out = Vec::new();
+        assert!(a.answer(&msg, &mut out));
+        match TcMessage::decode(&out).unwrap() {
+            TcMessage::Continue(c) => {
+                assert_eq!(c.dtid.to_u32(), 0x0102_0304);
+                assert_eq!(c.otid.to_u32(), 0x0102_0304);
+                assert_eq!(c.components.unwrap().iter().count(), 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A later message (otid of 2 octets: the slow path) gets TC-END to that id.
+        let mut cont = BytesMut::new();
+        Continue {
+            otid: TransactionId::new(&[7, 8]).unwrap(),
+            dtid: TransactionId::from_u32(1),
+            dialogue: None,
+            components: None,
+        }
+        .encode(&mut cont);
+        let msg = TcMessage::decode(&cont).unwrap();
+        assert!(a.answer(&msg, &mut out));
+        match TcMessage::decode(&out).unwrap() {
+            TcMessage::End(e) => assert_eq!(e.dtid.as_bytes(), &[7, 8]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -123,6 +123,8 @@ pub struct Report {
     pub examples: Vec<String>,
     /// Links that failed.
     pub link_errors: Vec<String>,
+    /// CPU time this generator process used (user + system), seconds.
+    pub process_cpu_seconds: f64,
     /// Ledger reconciliation (with --admin, and in the demo).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<Reconciliation>,
@@ -135,6 +137,17 @@ fn kinds_map(k: &[u64; 12]) -> BTreeMap<String, u64> {
         .filter(|(_, &n)| n > 0)
         .map(|(k, &n)| (k.name().to_string(), n))
         .collect()
+}
+
+/// User + system CPU time of this process so far (getrusage), seconds.
+pub fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct we pass; RUSAGE_SELF is always valid.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
 }
 
 impl Report {
@@ -197,6 +210,7 @@ impl Report {
             }),
             examples: st.examples.clone(),
             link_errors,
+            process_cpu_seconds: process_cpu_seconds(),
             reconciliation: None,
         }
     }

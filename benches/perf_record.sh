@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Strowger's performance record, reproduced end to end over the real wire stack.
+#
+#   benches/perf_record.sh            # everything (about 6 minutes after the release build)
+#   SECTIONS="cpu max" benches/perf_record.sh
+#
+# Sections (SECTIONS, default "cpu max latency rss"):
+#   cpu      calls/s and CPU time per call at a fixed rate, SCP and generator apart (from
+#            /proc/<pid>/stat for the SCP and the reflector, getrusage for the generator),
+#            Strowger beside the reflector (`strowger callgen --reflect`: TCAP answers without
+#            CAP decoding or service logic, the transport ceiling), same links and concurrency.
+#   max      highest sustained rate of complete prepaid calls (InitialDP -> TC-CONTINUE
+#            [RRBE, ApplyCharging, Connect]; oAnswer + one ApplyChargingReport + oDisconnect ->
+#            TC-END [ReleaseCall]) with no failure and p99 of every answer < P99_MS, with 1 and
+#            with 2 arbiters (engine.arbiters).
+#   latency  p50/p99/p99.9 per step at half the 2-arbiter maximum.
+#   rss      SCP resident memory per live call, with HELD calls held open in real time.
+#
+# Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
+# P99_MS (10), STEP_SECS (5), START_RATE (1000), HELD (20000), HOLD_SECS (40),
+# LATENCY_SECS (20), CARGO_TARGET_DIR (target). The generator is single-threaded and shares
+# the machine with the SCP: on a 2-core machine the numbers are for both together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+: "${CARGO_TARGET_DIR:=target}"
+export CARGO_TARGET_DIR
+LINKS=${LINKS:-2}
+CONCURRENCY=${CONCURRENCY:-4000}
+RATE=${RATE:-2000}
+SECS=${SECS:-10}
+P99_MS=${P99_MS:-10}
+STEP_SECS=${STEP_SECS:-5}
+START_RATE=${START_RATE:-1000}
+HELD=${HELD:-20000}
+HOLD_SECS=${HOLD_SECS:-40}
+LATENCY_SECS=${LATENCY_SECS:-20}
+SECTIONS=${SECTIONS:-cpu max latency rss}
+
+echo "== building (release)" >&2
+cargo build --release --bin strowger >&2
+BIN=$CARGO_TARGET_DIR/release/strowger
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+TCK=$(getconf CLK_TCK)
+
+# One prepaid scenario: a load subscriber calls another by extension; hold time simulated.
+scenario() { # $1 = file, $2 = hold seconds
+    cat >"$1" <<EOF
+[defaults]
+hold = { constant = $2 }
+[[range]]
+name = "us_load"
+first_number = "12125560000"
+first_extension = "2000"
+count = 5000
+[[scenario]]
+name = "prepaid_call"
+calling = { range = "us_load" }
+called = { range = "us_load", dial = "extension" }
+expect = "connect"
+apply_charging = true
+reports = 1
+EOF
+}
+# What the reflector answers: the same call, Connect always to 12125560000.
+cat >"$WORK/reflected.toml" <<EOF
+[[scenario]]
+name = "prepaid_call"
+calling = "12125560001"
+called = "2000"
+expect = "connect"
+connect = "12125560000"
+apply_charging = true
+reports = 1
+EOF
+scenario "$WORK/prepaid.toml" 0
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+
+# Start `strowger serve` with $1 arbiters on ephemeral ports; sets SCP_PID, M3UA, ADMIN, DATA.
+start_serve() {
+    local dir="$WORK/scp-$1-$RANDOM"
+    mkdir -p "$dir"
+    DATA="$dir/data"
+    cat >"$dir/strowger.toml" <<EOF
+[node]
+data_dir = "$DATA"
+[m3ua]
+listen = ["127.0.0.1:0"]
+[admin]
+listen = "127.0.0.1:0"
+[engine]
+arbiters = $1
+drain_seconds = 5
+[log]
+format = "json"
+level = "info"
+[services]
+provisioning = "$ROOT/examples/provisioning.toml"
+EOF
+    "$BIN" serve --config "$dir/strowger.toml" 2>"$dir/log" &
+    SCP_PID=$!
+    PIDS+=("$SCP_PID")
+    for _ in $(seq 1 600); do
+        if grep -q 'strowger SCP running' "$dir/log" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    local line
+    line=$(grep 'strowger SCP running' "$dir/log" | head -1)
+    M3UA=$(python3 -c "import json,sys; f=json.loads(sys.argv[1])['fields']; print(f['m3ua'].strip('[]').split(',')[0])" "$line")
+    ADMIN=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['fields']['admin'])" "$line")
+}
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+gen() { # $1 = scp addr, $2 = scenario file, $3 = report, rest = extra args
+    local scp=$1 file=$2 rep=$3
+    shift 3
+    "$BIN" callgen --scp "$scp" --scenarios "$file" --links "$LINKS" \
+        --concurrency "$CONCURRENCY" --progress lines --report "$rep" "$@" >"$rep.txt" 2>"$rep.log" || true
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "links $LINKS, concurrency $CONCURRENCY"
+
+if [[ " $SECTIONS " == *" cpu "* ]]; then
+    echo
+    echo "== cpu: $RATE calls/s for $SECS s, complete prepaid calls"
+    printf '%-12s %10s %10s %14s %14s %10s\n' peer "calls/s" failed "peer ms/call" "gen ms/call" "p99 ms"
+    start_serve 2
+    t0=$(cpu_ticks "$SCP_PID")
+    gen "$M3UA" "$WORK/prepaid.toml" "$WORK/cpu-scp.json" --rate "$RATE" --duration "$SECS"
+    t1=$(cpu_ticks "$SCP_PID")
+    stop_pid "$SCP_PID"
+    "$BIN" callgen --reflect --listen 127.0.0.1:0 >"$WORK/refl.out" &
+    REFL=$!
+    PIDS+=("$REFL")
+    for _ in $(seq 1 100); do grep -q listening "$WORK/refl.out" 2>/dev/null && break; sleep 0.1; done
+    RADDR=$(awk '{print $NF}' "$WORK/refl.out")
+    r0=$(cpu_ticks "$REFL")
+    gen "$RADDR" "$WORK/reflected.toml" "$WORK/cpu-refl.json" --rate "$RATE" --duration "$SECS"
+    r1=$(cpu_ticks "$REFL")
+    stop_pid "$REFL"
+    for peer in strowger reflector; do
+        if [ $peer = strowger ]; then f=$WORK/cpu-scp.json; d=$((t1 - t0)); else f=$WORK/cpu-refl.json; d=$((r1 - r0)); fi
+        python3 - "$f" "$d" "$TCK" "$peer" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1])); ticks = int(sys.argv[2]); tck = int(sys.argv[3])
+ok = max(r["ok"], 1)
+print("%-12s %10.0f %10d %14.4f %14.4f %10.3f" % (sys.argv[4], r["calls_per_second"], r["failed"],
+      ticks / tck * 1000 / ok, r["process_cpu_seconds"] * 1000 / ok,
+      r["latency_ms"].get("initial_dp", {}).get("p99", 0)))
+EOF
+    done
+fi
+
+MAX2=""
+if [[ " $SECTIONS " == *" max "* || " $SECTIONS " == *" latency "* ]]; then
+    echo
+    echo "== max: highest rate with no failure and p99 < $P99_MS ms (steps of $STEP_SECS s from $START_RATE calls/s)"
+    for arb in 1 2; do
+        if [[ " $SECTIONS " != *" max "* && $arb == 1 ]]; then continue; fi
+        start_serve $arb
+        t0=$(cpu_ticks "$SCP_PID")
+        gen "$M3UA" "$WORK/prepaid.toml" "$WORK/max-$arb.json" --max --rate "$START_RATE" \
+            --p99-ms "$P99_MS" --step-secs "$STEP_SECS"
+        stop_pid "$SCP_PID"
+        m=$(json "$WORK/max-$arb.json" 'd["max_search"]["max_rate"] or 0')
+        echo "arbiters $arb: $(printf '%.0f' "$m") calls/s"
+        json "$WORK/max-$arb.json" '"\n".join("   step %8.0f -> %8.0f calls/s  p99 %7.3f ms  failed %d  %s" % (s["target"], s["achieved"], s["p99_ms"], s["failed"], "pass" if s["pass"] else "fail") for s in d["max_search"]["steps"])'
+        [ $arb = 2 ] && MAX2=$m
+    done
+fi
+
+if [[ " $SECTIONS " == *" latency "* && -n "$MAX2" ]]; then
+    HALF=$(python3 -c "print(max(1, round($MAX2 / 2)))")
+    echo
+    echo "== latency at half the maximum: $HALF calls/s for $LATENCY_SECS s (2 arbiters)"
+    start_serve 2
+    gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
+    stop_pid "$SCP_PID"
+    python3 - "$WORK/half.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("completed %.0f calls/s, %d ok, %d failed" % (r["calls_per_second"], r["ok"], r["failed"]))
+print("%-16s %10s %9s %9s %9s %9s" % ("step (ms)", "count", "p50", "p99", "p99.9", "max"))
+for k in ["initial_dp", "release", "call"]:
+    l = r["latency_ms"].get(k)
+    if l:
+        print("%-16s %10d %9.3f %9.3f %9.3f %9.3f" % (k, l["count"], l["p50"], l["p99"], l["p999"], l["max"]))
+EOF
+fi
+
+if [[ " $SECTIONS " == *" rss "* ]]; then
+    RRATE=$(( HELD / 10 ))
+    echo
+    echo "== rss: $HELD prepaid calls held open for $HOLD_SECS s (started at $RRATE calls/s, --real-hold)"
+    scenario "$WORK/held.toml" "$HOLD_SECS"
+    start_serve 2
+    sleep 1
+    base=$(rss_kb "$SCP_PID")
+    gen "$M3UA" "$WORK/held.toml" "$WORK/rss.json" --real-hold --rate "$RRATE" --calls "$HELD" \
+        --concurrency $((HELD + 1000)) --duration 60 --timeout-ms 20000 --drain-secs $((HOLD_SECS + 30)) &
+    GEN=$!
+    PIDS+=("$GEN")
+    sleep $(( HELD / RRATE + 3 ))
+    live=$(python3 -c "import json,urllib.request; print(json.load(urllib.request.urlopen('http://$ADMIN/calls'))['live'])")
+    held=$(rss_kb "$SCP_PID")
+    wait "$GEN" || true
+    after=$(rss_kb "$SCP_PID")
+    stop_pid "$SCP_PID"
+    python3 - "$base" "$held" "$after" "$live" "$WORK/rss.json" <<'EOF'
+import json, sys
+base, held, after, live = (int(x) for x in sys.argv[1:5])
+r = json.load(open(sys.argv[5]))
+print("SCP RSS idle %d KiB, with %d live calls %d KiB, after they ended %d KiB" % (base, live, held, after))
+print("=> %.2f KiB per live call (calls: %d ok, %d failed)" % ((held - base) / max(live, 1), r["ok"], r["failed"]))
+EOF
+fi
+echo
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
