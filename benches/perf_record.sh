@@ -18,7 +18,13 @@
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
 # P99_MS (10), STEP_SECS (5), START_RATE (1000), HELD (20000), HOLD_SECS (40),
-# LATENCY_SECS (20), CARGO_TARGET_DIR (target). The generator is single-threaded and shares
+# LATENCY_SECS (20), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
+# ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
+# keep the work directory), CARGO_TARGET_DIR (target).
+#
+# The prepaid ledger acknowledges a reservation only after fsync (group commit), so the
+# InitialDP -> first answer latency of a prepaid call includes one fsync: the script prints
+# the disk's fsync latency first, because p99 < 10 ms needs a disk whose fsync p99 is below it. The generator is single-threaded and shares
 # the machine with the SCP: on a 2-core machine the numbers are for both together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,11 +47,14 @@ echo "== building (release)" >&2
 cargo build --release --bin strowger >&2
 BIN=$CARGO_TARGET_DIR/release/strowger
 WORK=$(mktemp -d)
+DATA_ROOT=${DATA_ROOT:-$WORK}
+mkdir -p "$DATA_ROOT"
+DATA_ROOT=$(mktemp -d -p "$DATA_ROOT" strowger-perf.XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$WORK"
+    if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $WORK, data: $DATA_ROOT" >&2; else rm -rf "$WORK" "$DATA_ROOT"; fi
 }
 trap cleanup EXIT
 TCK=$(getconf CLK_TCK)
@@ -90,7 +99,7 @@ json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 start_serve() {
     local dir="$WORK/scp-$1-$RANDOM"
     mkdir -p "$dir"
-    DATA="$dir/data"
+    DATA="$DATA_ROOT/scp-$1-$RANDOM"
     cat >"$dir/strowger.toml" <<EOF
 [node]
 data_dir = "$DATA"
@@ -126,10 +135,26 @@ gen() { # $1 = scp addr, $2 = scenario file, $3 = report, rest = extra args
     shift 3
     "$BIN" callgen --scp "$scp" --scenarios "$file" --links "$LINKS" \
         --concurrency "$CONCURRENCY" --progress lines --report "$rep" "$@" >"$rep.txt" 2>"$rep.log" || true
+    if [ ! -s "$rep" ]; then
+        echo "callgen wrote no report ($rep):" >&2
+        tail -n 20 "$rep.log" "$rep.txt" >&2
+        return 1
+    fi
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "links $LINKS, concurrency $CONCURRENCY"
+echo "links $LINKS, concurrency $CONCURRENCY, SCP data in $DATA_ROOT"
+python3 - "$DATA_ROOT" <<'EOF'
+import os, sys, time
+p = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(p, os.O_WRONLY | os.O_CREAT)
+lat = []
+for _ in range(200):
+    os.write(fd, b"x" * 512)
+    t = time.perf_counter(); os.fsync(fd); lat.append((time.perf_counter() - t) * 1000)
+os.close(fd); os.unlink(p); lat.sort()
+print("fsync of the data directory's file system: p50 %.3f ms, p99 %.3f ms" % (lat[100], lat[198]))
+EOF
 
 if [[ " $SECTIONS " == *" cpu "* ]]; then
     echo
@@ -207,8 +232,8 @@ if [[ " $SECTIONS " == *" rss "* ]]; then
     start_serve 2
     sleep 1
     base=$(rss_kb "$SCP_PID")
-    gen "$M3UA" "$WORK/held.toml" "$WORK/rss.json" --real-hold --rate "$RRATE" --calls "$HELD" \
-        --concurrency $((HELD + 1000)) --duration 60 --timeout-ms 20000 --drain-secs $((HOLD_SECS + 30)) &
+    CONCURRENCY=$((HELD + 1000)) gen "$M3UA" "$WORK/held.toml" "$WORK/rss.json" --real-hold \
+        --rate "$RRATE" --calls "$HELD" --duration 60 --timeout-ms 20000 --drain-secs $((HOLD_SECS + 30)) &
     GEN=$!
     PIDS+=("$GEN")
     sleep $(( HELD / RRATE + 3 ))
