@@ -6,6 +6,7 @@ use crate::tag::Tag;
 use crate::tlv::{parse_tlv_depth, Tlv, MAX_DEPTH};
 
 /// A two's-complement INTEGER or ENUMERATED of 1 to 8 octets.
+#[inline]
 pub fn decode_i64(value: &[u8]) -> BerResult<i64> {
     if value.is_empty() {
         return Err(BerError::Invalid("empty INTEGER"));
@@ -21,6 +22,7 @@ pub fn decode_i64(value: &[u8]) -> BerResult<i64> {
 }
 
 /// A non-negative INTEGER that fits 32 bits (e.g. a ServiceKey, a duration).
+#[inline]
 pub fn decode_u32(value: &[u8]) -> BerResult<u32> {
     let v = decode_i64(value)?;
     u32::try_from(v).map_err(|_| BerError::Invalid("INTEGER out of range"))
@@ -42,6 +44,7 @@ pub fn decode_u64(value: &[u8]) -> BerResult<u64> {
 }
 
 /// A BOOLEAN: one octet, zero is FALSE (X.690 §8.2.2: any non-zero octet is TRUE).
+#[inline]
 pub fn decode_bool(value: &[u8]) -> BerResult<bool> {
     match value {
         [b] => Ok(*b != 0),
@@ -50,6 +53,7 @@ pub fn decode_bool(value: &[u8]) -> BerResult<bool> {
 }
 
 /// A NULL: no contents.
+#[inline]
 pub fn decode_null(value: &[u8]) -> BerResult<()> {
     if value.is_empty() {
         Ok(())

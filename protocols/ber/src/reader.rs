@@ -6,7 +6,7 @@
 
 use crate::error::{BerError, BerResult};
 use crate::tag::Tag;
-use crate::tlv::{parse_tlv_depth, Tlv};
+use crate::tlv::{tlv_at, Tlv};
 
 /// Reads components from the contents of one constructed value.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +17,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader over `contents` at nesting depth 0.
+    #[inline]
     pub fn new(contents: &'a [u8]) -> Self {
         Reader {
             rest: contents,
@@ -25,6 +26,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the contents of `tlv`, which must be constructed.
+    #[inline]
     pub fn of(tlv: Tlv<'a>) -> BerResult<Self> {
         if !tlv.tag.constructed {
             return Err(BerError::Invalid("primitive where constructed expected"));
@@ -33,6 +35,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the contents of a nested value, one level deeper.
+    #[inline]
     pub fn nested(&self, tlv: Tlv<'a>) -> BerResult<Self> {
         let mut r = Reader::of(tlv)?;
         r.depth = self.depth + 1;
@@ -43,16 +46,19 @@ impl<'a> Reader<'a> {
     }
 
     /// True when every component has been read.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
     /// The bytes not yet read.
+    #[inline]
     pub fn remaining(&self) -> &'a [u8] {
         self.rest
     }
 
     /// Look at the next component's tag without consuming it.
+    #[inline]
     pub fn peek_tag(&self) -> BerResult<Option<Tag>> {
         if self.rest.is_empty() {
             return Ok(None);
@@ -60,22 +66,25 @@ impl<'a> Reader<'a> {
         Ok(Some(self.peek()?.tag))
     }
 
+    #[inline]
     fn peek(&self) -> BerResult<Tlv<'a>> {
-        let (_, tlv) = parse_tlv_depth(self.rest, self.depth)?;
+        let (tlv, _) = tlv_at(self.rest, self.depth)?;
         Ok(tlv)
     }
 
     /// Read the next component, if any.
+    #[inline]
     pub fn next_tlv(&mut self) -> BerResult<Option<Tlv<'a>>> {
         if self.rest.is_empty() {
             return Ok(None);
         }
-        let (rest, tlv) = parse_tlv_depth(self.rest, self.depth)?;
+        let (tlv, rest) = tlv_at(self.rest, self.depth)?;
         self.rest = rest;
         Ok(Some(tlv))
     }
 
     /// Read the next component, which must exist and carry `tag`; `what` names it in errors.
+    #[inline]
     pub fn expect(&mut self, tag: Tag, what: &'static str) -> BerResult<Tlv<'a>> {
         match self.next_tlv()? {
             Some(tlv) => tlv.expect(tag),
@@ -84,11 +93,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Read the next component if it carries `tag` (an OPTIONAL or DEFAULT component).
+    #[inline]
     pub fn optional(&mut self, tag: Tag) -> BerResult<Option<Tlv<'a>>> {
         if self.rest.is_empty() {
             return Ok(None);
         }
-        let (rest, tlv) = parse_tlv_depth(self.rest, self.depth)?;
+        let (tlv, rest) = tlv_at(self.rest, self.depth)?;
         if tlv.tag == tag {
             self.rest = rest;
             Ok(Some(tlv))
@@ -99,6 +109,7 @@ impl<'a> Reader<'a> {
 
     /// Skip components until one with `tag` is found and read it (for SEQUENCEs with OPTIONAL
     /// fields we do not act on); `None`, with everything consumed, if there is none.
+    #[inline]
     pub fn skip_to(&mut self, tag: Tag) -> BerResult<Option<Tlv<'a>>> {
         while let Some(t) = self.peek_tag()? {
             if t == tag {
@@ -111,12 +122,14 @@ impl<'a> Reader<'a> {
 
     /// Skip whatever is left (extension additions after `...`), still checking that it is
     /// well-formed BER.
+    #[inline]
     pub fn skip_rest(&mut self) -> BerResult<()> {
         while self.next_tlv()?.is_some() {}
         Ok(())
     }
 
     /// Fail if anything is left; `what` names the enclosing value.
+    #[inline]
     pub fn finish(&self, what: &'static str) -> BerResult<()> {
         if self.rest.is_empty() {
             Ok(())

@@ -60,7 +60,24 @@ impl Tag {
         number: 17,
     };
 
+    /// The tag of a one-octet identifier (the number is the low five bits; callers handle
+    /// the long form, number 31, themselves).
+    #[inline]
+    pub(crate) const fn from_short(first: u8) -> Tag {
+        Tag {
+            class: match first >> 6 {
+                0 => Class::Universal,
+                1 => Class::Application,
+                2 => Class::Context,
+                _ => Class::Private,
+            },
+            constructed: first & 0x20 != 0,
+            number: (first & 0x1f) as u32,
+        }
+    }
+
     /// A primitive UNIVERSAL tag.
+    #[inline]
     pub const fn universal(number: u32) -> Tag {
         Tag {
             class: Class::Universal,
@@ -69,6 +86,7 @@ impl Tag {
         }
     }
     /// A primitive context-specific tag `[n]`.
+    #[inline]
     pub const fn ctx(number: u32) -> Tag {
         Tag {
             class: Class::Context,
@@ -77,6 +95,7 @@ impl Tag {
         }
     }
     /// A constructed context-specific tag `[n]`.
+    #[inline]
     pub const fn ctx_cons(number: u32) -> Tag {
         Tag {
             class: Class::Context,
@@ -85,6 +104,7 @@ impl Tag {
         }
     }
     /// A primitive APPLICATION tag.
+    #[inline]
     pub const fn app(number: u32) -> Tag {
         Tag {
             class: Class::Application,
@@ -93,6 +113,7 @@ impl Tag {
         }
     }
     /// A constructed APPLICATION tag.
+    #[inline]
     pub const fn app_cons(number: u32) -> Tag {
         Tag {
             class: Class::Application,
@@ -101,6 +122,7 @@ impl Tag {
         }
     }
     /// The same class and number with the constructed bit set.
+    #[inline]
     pub const fn as_constructed(self) -> Tag {
         Tag {
             constructed: true,
@@ -108,6 +130,7 @@ impl Tag {
         }
     }
     /// The same class and number with the constructed bit clear.
+    #[inline]
     pub const fn as_primitive(self) -> Tag {
         Tag {
             constructed: false,
@@ -115,10 +138,12 @@ impl Tag {
         }
     }
     /// True if class and number match, whatever the constructed bit.
+    #[inline]
     pub fn same_number(self, other: Tag) -> bool {
         self.class == other.class && self.number == other.number
     }
     /// Number of octets the identifier takes when encoded.
+    #[inline]
     pub fn encoded_len(self) -> usize {
         if self.number < 31 {
             1

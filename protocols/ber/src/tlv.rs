@@ -3,7 +3,7 @@
 use nom::IResult;
 
 use crate::error::BerError;
-use crate::tag::{Class, Tag};
+use crate::tag::Tag;
 
 /// The deepest nesting of indefinite-length values accepted. Definite-length values are not
 /// recursed into by this layer at all, so this bounds the only recursion on untrusted input.
@@ -31,6 +31,7 @@ impl std::fmt::Debug for Tlv<'_> {
 
 impl<'a> Tlv<'a> {
     /// Fail unless the tag is `tag`.
+    #[inline]
     pub fn expect(self, tag: Tag) -> Result<Self, BerError> {
         if self.tag == tag {
             Ok(self)
@@ -43,123 +44,166 @@ impl<'a> Tlv<'a> {
     }
 }
 
-fn take1(input: &[u8]) -> Result<(u8, &[u8]), nom::Err<BerError>> {
+fn take1(input: &[u8]) -> Result<(u8, &[u8]), BerError> {
     match input.split_first() {
         Some((b, rest)) => Ok((*b, rest)),
-        None => Err(nom::Err::Error(BerError::Truncated)),
+        None => Err(BerError::Truncated),
     }
 }
 
 /// Parse identifier octets.
-pub(crate) fn parse_tag(input: &[u8]) -> IResult<&[u8], Tag, BerError> {
-    let (first, mut rest) = take1(input)?;
-    let class = match first >> 6 {
-        0 => Class::Universal,
-        1 => Class::Application,
-        2 => Class::Context,
-        _ => Class::Private,
-    };
-    let constructed = first & 0x20 != 0;
-    let mut number = u32::from(first & 0x1f);
-    if number == 0x1f {
-        number = 0;
-        let mut count = 0;
-        loop {
-            let (b, r) = take1(rest)?;
-            rest = r;
-            count += 1;
-            if count > 5 || number > (u32::MAX >> 7) {
-                return Err(nom::Err::Error(BerError::TagTooLarge));
-            }
-            number = (number << 7) | u32::from(b & 0x7f);
-            if b & 0x80 == 0 {
-                break;
-            }
+#[inline]
+fn tag_of(input: &[u8]) -> Result<(Tag, &[u8]), BerError> {
+    let (first, rest) = take1(input)?;
+    if first & 0x1f != 0x1f {
+        return Ok((Tag::from_short(first), rest));
+    }
+    long_tag(first, rest)
+}
+
+/// The long form of the identifier octets (tag number ≥ 31).
+fn long_tag(first: u8, mut rest: &[u8]) -> Result<(Tag, &[u8]), BerError> {
+    let mut number = 0u32;
+    let mut count = 0;
+    loop {
+        let (b, r) = take1(rest)?;
+        rest = r;
+        count += 1;
+        if count > 5 || number > (u32::MAX >> 7) {
+            return Err(BerError::TagTooLarge);
+        }
+        number = (number << 7) | u32::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            break;
         }
     }
     Ok((
-        rest,
         Tag {
-            class,
-            constructed,
             number,
+            ..Tag::from_short(first)
         },
+        rest,
     ))
 }
 
 /// Parsed length octets: `None` for the indefinite form.
-fn parse_length(input: &[u8]) -> IResult<&[u8], Option<usize>, BerError> {
+#[inline]
+fn length_of(input: &[u8]) -> Result<(Option<usize>, &[u8]), BerError> {
     let (first, rest) = take1(input)?;
     match first {
-        0x00..=0x7f => Ok((rest, Some(usize::from(first)))),
-        0x80 => Ok((rest, None)),
+        0x00..=0x7f => Ok((Some(usize::from(first)), rest)),
+        0x80 => Ok((None, rest)),
         0x81..=0x84 => {
             let n = usize::from(first & 0x7f);
-            if rest.len() < n {
-                return Err(nom::Err::Error(BerError::Truncated));
-            }
-            let len = rest[..n]
+            let Some((octets, rest)) = rest.split_at_checked(n) else {
+                return Err(BerError::Truncated);
+            };
+            let len = octets
                 .iter()
                 .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-            Ok((&rest[n..], Some(len)))
+            Ok((Some(len), rest))
         }
-        _ => Err(nom::Err::Error(BerError::BadLength)),
+        _ => Err(BerError::BadLength),
     }
 }
 
 /// Parse one TLV at the top nesting level. Never panics; the value is always inside `input`.
+#[inline]
 pub fn parse_tlv(input: &[u8]) -> IResult<&[u8], Tlv<'_>, BerError> {
     parse_tlv_depth(input, 0)
 }
 
 /// Parse one TLV found at nesting `depth` (for callers that recurse themselves).
+#[inline]
 pub fn parse_tlv_depth(input: &[u8], depth: usize) -> IResult<&[u8], Tlv<'_>, BerError> {
-    let (rest, tag) = parse_tag(input)?;
-    let (rest, len) = parse_length(rest)?;
+    match tlv_at(input, depth) {
+        Ok((tlv, rest)) => Ok((rest, tlv)),
+        Err(e) => Err(nom::Err::Error(e)),
+    }
+}
+
+/// Parse one TLV at nesting `depth`: the TLV and the bytes after it. The common cases, a
+/// one- or two-octet tag with a definite length of at most one length octet, are handled
+/// inline; everything else (and every error) goes through the general parser.
+#[inline]
+pub(crate) fn tlv_at(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), BerError> {
+    let (tag, rest) = match input {
+        [first, rest @ ..] if first & 0x1f != 0x1f => (Tag::from_short(*first), rest),
+        [first, second, rest @ ..] if *second < 0x80 => (
+            Tag {
+                number: u32::from(*second),
+                ..Tag::from_short(*first)
+            },
+            rest,
+        ),
+        _ => return tlv_slow(input, depth),
+    };
+    let (len, rest) = match rest {
+        [len, rest @ ..] if *len < 0x80 => (usize::from(*len), rest),
+        [0x81, len, rest @ ..] => (usize::from(*len), rest),
+        _ => return tlv_slow(input, depth),
+    };
+    let Some((value, after)) = rest.split_at_checked(len) else {
+        return Err(BerError::Truncated);
+    };
+    Ok((
+        Tlv {
+            tag,
+            value,
+            indefinite: false,
+            raw: &input[..input.len() - after.len()],
+        },
+        after,
+    ))
+}
+
+/// Long-form tags and lengths, and the indefinite form.
+#[inline(never)]
+fn tlv_slow(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), BerError> {
+    let (tag, rest) = tag_of(input)?;
+    let (len, rest) = length_of(rest)?;
     match len {
         Some(len) => {
-            if rest.len() < len {
-                return Err(nom::Err::Error(BerError::Truncated));
-            }
-            let (value, after) = rest.split_at(len);
+            let Some((value, after)) = rest.split_at_checked(len) else {
+                return Err(BerError::Truncated);
+            };
             let raw = &input[..input.len() - after.len()];
             Ok((
-                after,
                 Tlv {
                     tag,
                     value,
                     indefinite: false,
                     raw,
                 },
+                after,
             ))
         }
         None => {
             if !tag.constructed {
-                return Err(nom::Err::Error(BerError::IndefinitePrimitive));
+                return Err(BerError::IndefinitePrimitive);
             }
             if depth >= MAX_DEPTH {
-                return Err(nom::Err::Error(BerError::TooDeep));
+                return Err(BerError::TooDeep);
             }
             // Walk the children until the end-of-contents octets.
             let mut cursor = rest;
             loop {
-                if cursor.len() >= 2 && cursor[0] == 0 && cursor[1] == 0 {
+                if let [0, 0, after @ ..] = cursor {
                     let value = &rest[..rest.len() - cursor.len()];
-                    let after = &cursor[2..];
                     return Ok((
-                        after,
                         Tlv {
                             tag,
                             value,
                             indefinite: true,
                             raw: &input[..input.len() - after.len()],
                         },
+                        after,
                     ));
                 }
                 if cursor.is_empty() {
-                    return Err(nom::Err::Error(BerError::Truncated));
+                    return Err(BerError::Truncated);
                 }
-                let (next, _) = parse_tlv_depth(cursor, depth + 1)?;
+                let (_, next) = tlv_at(cursor, depth + 1)?;
                 cursor = next;
             }
         }

@@ -79,6 +79,7 @@ impl CapError {
 
 /// Map a BER error met while decoding `what`: a missing mandatory component becomes
 /// [`CapError::MissingParameter`], anything else [`CapError::Malformed`].
+#[inline]
 pub(crate) fn ber(what: &'static str) -> impl Fn(BerError) -> CapError {
     move |e| match e {
         BerError::Missing(m) => CapError::MissingParameter(m),

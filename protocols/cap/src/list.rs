@@ -45,6 +45,7 @@ impl<'a, T: ListItem<'a>> List<'a, T> {
     }
 
     /// The items, in order.
+    #[inline]
     pub fn iter(&self) -> ListIter<'a, T> {
         match *self {
             List::Encoded(c) => ListIter::Encoded(Reader::new(c)),
@@ -54,8 +55,16 @@ impl<'a, T: ListItem<'a>> List<'a, T> {
 
     /// Number of items.
     pub fn len(&self) -> usize {
-        match self {
-            List::Encoded(_) => self.iter().count(),
+        match *self {
+            // Items were validated when the list was decoded: counting the TLVs is enough.
+            List::Encoded(c) => {
+                let mut r = Reader::new(c);
+                let mut n = 0;
+                while let Ok(Some(_)) = r.next_tlv() {
+                    n += 1;
+                }
+                n
+            }
             List::Items(s) => s.len(),
         }
     }
@@ -89,6 +98,7 @@ pub enum ListIter<'a, T> {
 
 impl<'a, T: ListItem<'a>> Iterator for ListIter<'a, T> {
     type Item = T;
+    #[inline]
     fn next(&mut self) -> Option<T> {
         match self {
             // Items were validated when the list was decoded, so errors cannot occur here.
