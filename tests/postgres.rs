@@ -798,7 +798,7 @@ impl Call {
 
 /// Start a call from `calling` to Alice's extension (on-net, 2 per minute, 60/60: a 120 s
 /// slice is 4). `Some` if connected with a charging period, after answering it.
-fn start_call(ssp: &mut Ssp, calling: &str) -> Result<(Call, u32), Reply> {
+fn start_call(ssp: &mut Ssp, calling: &str) -> Result<(Call, u32), Box<Reply>> {
     let tid = ssp.tid();
     ssp.send_tcap(&begin(
         tid,
@@ -823,7 +823,7 @@ fn start_call(ssp: &mut Ssp, calling: &str) -> Result<(Call, u32), Reply> {
         } else {
             assert_eq!(r.kind, "end", "{r:?}");
         }
-        return Err(r);
+        return Err(Box::new(r));
     }
     let (period, _, _) = r.apply_charging().unwrap();
     call.send(
@@ -909,10 +909,9 @@ fn two_serve_processes_share_the_accounts_without_overdraft() {
         Arc::new(parking_lot::Mutex::new(Vec::new())),
     );
     let mut threads = Vec::new();
-    for node in 0..2 {
+    for (node, &addr) in addrs.iter().enumerate() {
         for m in 0..balances.len() {
             for _ in 0..2 {
-                let addr = addrs[node];
                 let outcomes = outcomes.clone();
                 threads.push(std::thread::spawn(move || {
                     let mut ssp = Ssp::connect(addr);
