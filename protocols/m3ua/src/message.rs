@@ -503,7 +503,8 @@ impl<'a> Message<'a> {
         };
         let name = message_name(&h)?;
         let body_bytes = msg_bytes.get(HEADER_LEN..).unwrap_or(&[]);
-        let mut c = Collected::gather(name, body_bytes)?;
+        let mut c = Collected::new(name);
+        c.gather(body_bytes)?;
         let body = decode_body(&h, &mut c)?;
         let unknown_parameters = c.finish()?;
         Ok((

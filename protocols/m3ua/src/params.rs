@@ -358,6 +358,7 @@ impl<'a> ParamIter<'a> {
 impl<'a> Iterator for ParamIter<'a> {
     type Item = Result<(Tag, &'a [u8]), DecodeError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() || self.failed {
             return None;
@@ -425,8 +426,36 @@ const KNOWN: [Tag; 24] = [
     Tag::DEREGISTRATION_STATUS,
 ];
 
+/// The slot of `tag` in [`KNOWN`] (a jump table rather than a scan of the list).
+#[inline]
 fn slot(tag: Tag) -> Option<usize> {
-    KNOWN.iter().position(|t| *t == tag)
+    Some(match tag {
+        Tag::INFO_STRING => 0,
+        Tag::ROUTING_CONTEXT => 1,
+        Tag::DIAGNOSTIC_INFORMATION => 2,
+        Tag::HEARTBEAT_DATA => 3,
+        Tag::TRAFFIC_MODE_TYPE => 4,
+        Tag::ERROR_CODE => 5,
+        Tag::STATUS => 6,
+        Tag::ASP_IDENTIFIER => 7,
+        Tag::AFFECTED_POINT_CODE => 8,
+        Tag::CORRELATION_ID => 9,
+        Tag::NETWORK_APPEARANCE => 10,
+        Tag::USER_CAUSE => 11,
+        Tag::CONGESTION_INDICATIONS => 12,
+        Tag::CONCERNED_DESTINATION => 13,
+        Tag::PROTOCOL_DATA => 14,
+        Tag::ROUTING_KEY => 15,
+        Tag::REGISTRATION_RESULT => 16,
+        Tag::DEREGISTRATION_RESULT => 17,
+        Tag::LOCAL_ROUTING_KEY_IDENTIFIER => 18,
+        Tag::DESTINATION_POINT_CODE => 19,
+        Tag::SERVICE_INDICATORS => 20,
+        Tag::ORIGINATING_POINT_CODE_LIST => 21,
+        Tag::REGISTRATION_STATUS => 22,
+        Tag::DEREGISTRATION_STATUS => 23,
+        _ => return None,
+    })
 }
 
 /// Whether `tag` is one this codec interprets (and so may not appear in a [`RawParameter`]).
@@ -443,34 +472,46 @@ pub(crate) struct Collected<'a> {
 }
 
 impl<'a> Collected<'a> {
-    pub(crate) fn gather(message: &'static str, body: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut c = Collected {
+    /// An empty collection for the parameters of `message`.
+    #[inline]
+    pub(crate) fn new(message: &'static str) -> Self {
+        Collected {
             message,
             slots: [None; KNOWN.len()],
             unknown: Vec::new(),
-        };
+        }
+    }
+
+    /// Gather the parameters of `body` (in place: the collection is large to move).
+    #[inline]
+    pub(crate) fn gather(&mut self, body: &'a [u8]) -> Result<(), DecodeError> {
         for p in ParamIter::new(body) {
             let (tag, value) = p?;
             match slot(tag) {
                 Some(i) => {
-                    if c.slots[i].is_some() {
-                        return Err(DecodeError::UnexpectedParameter { message, tag });
+                    if self.slots[i].is_some() {
+                        return Err(DecodeError::UnexpectedParameter {
+                            message: self.message,
+                            tag,
+                        });
                     }
-                    c.slots[i] = Some(value);
+                    self.slots[i] = Some(value);
                 }
-                None => c.unknown.push(RawParameter {
+                None => self.unknown.push(RawParameter {
                     tag,
                     value: Cow::Borrowed(value),
                 }),
             }
         }
-        Ok(c)
+        Ok(())
     }
 
+    #[inline]
     fn take(&mut self, tag: Tag) -> Option<&'a [u8]> {
         slot(tag).and_then(|i| self.slots[i].take())
     }
 
+    #[inline]
     fn require(&mut self, tag: Tag) -> Result<&'a [u8], DecodeError> {
         self.take(tag).ok_or(DecodeError::MissingParameter {
             message: self.message,
@@ -479,7 +520,8 @@ impl<'a> Collected<'a> {
     }
 
     /// Ends decoding: any known parameter left over was not allowed in this message.
-    pub(crate) fn finish(self) -> Result<Vec<RawParameter<'a>>, DecodeError> {
+    #[inline]
+    pub(crate) fn finish(&mut self) -> Result<Vec<RawParameter<'a>>, DecodeError> {
         for (i, s) in self.slots.iter().enumerate() {
             if s.is_some() {
                 return Err(DecodeError::UnexpectedParameter {
@@ -488,11 +530,12 @@ impl<'a> Collected<'a> {
                 });
             }
         }
-        Ok(self.unknown)
+        Ok(std::mem::take(&mut self.unknown))
     }
 
     // ---- typed accessors -------------------------------------------------------------------
 
+    #[inline]
     pub(crate) fn u32_opt(&mut self, tag: Tag) -> Result<Option<u32>, DecodeError> {
         self.take(tag).map(|v| parse_u32(tag, v)).transpose()
     }
@@ -577,6 +620,7 @@ impl<'a> Collected<'a> {
             .map(|v| CongestionLevel((v & 0xff) as u8)))
     }
 
+    #[inline]
     pub(crate) fn protocol_data(&mut self) -> Result<ProtocolData<'a>, DecodeError> {
         let tag = Tag::PROTOCOL_DATA;
         let v = self.require(tag)?;
@@ -761,6 +805,17 @@ pub(crate) fn put_raw(out: &mut BytesMut, raw: &[RawParameter<'_>]) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slot_matches_known_order() {
+        for (i, t) in KNOWN.iter().enumerate() {
+            assert_eq!(slot(*t), Some(i), "{t:?}");
+        }
+        for t in Tag::ALL.iter().filter(|t| !KNOWN.contains(t)) {
+            assert_eq!(slot(*t), None, "{t:?}");
+        }
+        assert_eq!(slot(Tag(0xffff)), None);
+    }
 
     #[test]
     fn iter_reads_padded_params() {

@@ -103,14 +103,25 @@ impl Digits {
 
     /// Decodes BCD octets; with `odd`, the last octet's high nibble is a filler and dropped.
     pub(crate) fn from_bcd(octets: &[u8], odd: bool) -> Result<Self, AddressError> {
+        // Two digits an octet, the last octet's high nibble a filler when odd.
+        let n = (octets.len() * 2).saturating_sub(usize::from(odd && !octets.is_empty()));
+        if n > MAX_DIGITS {
+            return Err(AddressError::TooManyDigits);
+        }
         let mut d = Digits::EMPTY;
-        let last = octets.len().saturating_sub(1);
-        for (i, &o) in octets.iter().enumerate() {
-            d.push(o & 0x0f).map_err(|_| AddressError::TooManyDigits)?;
-            if !(odd && i == last) {
-                d.push(o >> 4).map_err(|_| AddressError::TooManyDigits)?;
+        for (pair, &o) in d.buf.chunks_exact_mut(2).zip(octets) {
+            if let [lo, hi] = pair {
+                *lo = HEX[usize::from(o & 0x0f)];
+                *hi = HEX[usize::from(o >> 4)];
             }
         }
+        if n % 2 == 1 {
+            // Keep the invariant: everything after the digits is zero.
+            if let Some(filler) = d.buf.get_mut(n) {
+                *filler = 0;
+            }
+        }
+        d.len = n as u8;
         Ok(d)
     }
 

@@ -65,7 +65,12 @@ impl ObjectId {
             }
             start = b & 0x80 == 0;
         }
-        Some(ObjectId::from_encoded_const(encoded))
+        let mut bytes = [0u8; MAX_OID_LEN];
+        bytes.get_mut(..encoded.len())?.copy_from_slice(encoded);
+        Some(ObjectId {
+            bytes,
+            len: encoded.len() as u8,
+        })
     }
 
     /// An OID from its arcs; `None` if the arcs are not a valid OID or too long.

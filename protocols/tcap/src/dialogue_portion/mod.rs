@@ -86,10 +86,18 @@ impl<'a> DialoguePortion<'a> {
         let direct_reference =
             ObjectId::from_encoded(oid.value).ok_or(BerError::Invalid("direct-reference"))?;
         // indirect-reference and data-value-descriptor carry nothing for TCAP.
-        r.optional(Tag::INTEGER)?;
-        r.optional(Tag::universal(7))?;
-        r.optional(Tag::universal(7).as_constructed())?;
-        let encoding = r.next_tlv()?.ok_or(BerError::Missing("encoding"))?;
+        // (Read once and dispatched on, rather than re-parsed by three `optional` calls.)
+        let mut next = r.next_tlv()?;
+        for skip in [
+            Tag::INTEGER,
+            Tag::universal(7),
+            Tag::universal(7).as_constructed(),
+        ] {
+            if next.is_some_and(|t| t.tag == skip) {
+                next = r.next_tlv()?;
+            }
+        }
+        let encoding = next.ok_or(BerError::Missing("encoding"))?;
         r.finish("EXTERNAL")?;
         if encoding.tag.class != Class::Context {
             return Err(BerError::Invalid("EXTERNAL encoding"));

@@ -118,28 +118,42 @@ impl<'a> Message<'a> {
             }
         };
         ctx.ty = MessageType::from_tag(tlv.tag);
-        if tlv.tag.constructed {
-            ctx.scan_tids(tlv.value);
-        }
+        // The transaction ids are only needed for an error: scan for them when one occurs.
+        let with_tids = |mut e: TransactionError| {
+            if tlv.tag.constructed {
+                let mut c = Ctx {
+                    ty: None,
+                    otid: None,
+                    dtid: None,
+                };
+                c.scan_tids(tlv.value);
+                e.otid = c.otid;
+                e.dtid = c.dtid;
+            }
+            e
+        };
         let Some(ty) = ctx.ty else {
-            return Err(ctx.fail(PAbortCause::UNRECOGNIZED_MESSAGE_TYPE, "message type"));
+            return Err(with_tids(
+                ctx.fail(PAbortCause::UNRECOGNIZED_MESSAGE_TYPE, "message type"),
+            ));
         };
         if !trailing.is_empty() {
-            return Err(ctx.fail(
+            return Err(with_tids(ctx.fail(
                 PAbortCause::BADLY_FORMATTED_TRANSACTION_PORTION,
                 "bytes after the message",
-            ));
+            )));
         }
         let mut r = Reader::new(tlv.value);
-        Ok(match ty {
+        let decoded = match ty {
             MessageType::Unidirectional => {
-                Message::Unidirectional(Unidirectional::decode(&mut r, &ctx)?)
+                Unidirectional::decode(&mut r, &ctx).map(Message::Unidirectional)
             }
-            MessageType::Begin => Message::Begin(Begin::decode(&mut r, &ctx)?),
-            MessageType::End => Message::End(End::decode(&mut r, &ctx)?),
-            MessageType::Continue => Message::Continue(Continue::decode(&mut r, &ctx)?),
-            MessageType::Abort => Message::Abort(Abort::decode(&mut r, &ctx)?),
-        })
+            MessageType::Begin => Begin::decode(&mut r, &ctx).map(Message::Begin),
+            MessageType::End => End::decode(&mut r, &ctx).map(Message::End),
+            MessageType::Continue => Continue::decode(&mut r, &ctx).map(Message::Continue),
+            MessageType::Abort => Abort::decode(&mut r, &ctx).map(Message::Abort),
+        };
+        decoded.map_err(with_tids)
     }
 
     /// Write the message with definite lengths.
