@@ -47,6 +47,8 @@ pub const PREPAID_REQUESTS: &str = "strowger_prepaid_requests_total";
 pub const LEDGER_COMMITS: &str = "strowger_ledger_commits_total";
 /// Ledger records made durable.
 pub const LEDGER_RECORDS: &str = "strowger_ledger_records_total";
+/// Operations per batched PostgreSQL transaction (postgres backend).
+pub const LEDGER_PG_BATCH_OPS: &str = "strowger_ledger_pg_batch_ops";
 /// Records per group commit.
 pub const LEDGER_BATCH_RECORDS: &str = "strowger_ledger_batch_records";
 /// Group-commit write + fdatasync latency.
@@ -82,6 +84,11 @@ pub const CDRS_WRITTEN: &str = "strowger_cdr_records_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// Buckets of the per-batch count histograms.
+const POWERS_OF_TWO: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
+
 /// Install the Prometheus recorder once per process and describe every metric. Returns the
 /// handle `/metrics` renders from. Safe to call more than once.
 pub fn install() -> PrometheusHandle {
@@ -98,9 +105,13 @@ pub fn install() -> PrometheusHandle {
                 .and_then(|b| {
                     b.set_buckets_for_metric(
                         Matcher::Full(LEDGER_BATCH_RECORDS.into()),
-                        &[
-                            1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
-                        ],
+                        POWERS_OF_TWO,
+                    )
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(LEDGER_PG_BATCH_OPS.into()),
+                        POWERS_OF_TWO,
                     )
                 });
             let handle = match builder.and_then(|b| b.install_recorder()) {
@@ -167,6 +178,10 @@ fn describe() {
     describe_counter!(PREPAID_REQUESTS, "Prepaid requests by operation and result");
     describe_counter!(LEDGER_COMMITS, "Ledger group commits (one fdatasync each)");
     describe_counter!(LEDGER_RECORDS, "Ledger records made durable");
+    describe_histogram!(
+        LEDGER_PG_BATCH_OPS,
+        "Operations per batched PostgreSQL transaction (postgres backend)"
+    );
     describe_histogram!(
         LEDGER_BATCH_RECORDS,
         "Records made durable per group commit"

@@ -226,7 +226,14 @@ fn count_money(kind: &EventKind) {
     }
 }
 
-/// Labels of `strowger_prepaid_requests_total`.
+/// Count a prepaid request and its result (`strowger_prepaid_requests_total`), whichever
+/// backend answered it.
+pub(crate) fn count_request(req: &PrepaidRequest, resp: &PrepaidResponse) {
+    let (operation, result) = request_labels(req, resp);
+    ::metrics::counter!(m::PREPAID_REQUESTS, "operation" => operation, "result" => result)
+        .increment(1);
+}
+
 fn request_labels(req: &PrepaidRequest, resp: &PrepaidResponse) -> (&'static str, &'static str) {
     let op = match req {
         PrepaidRequest::Authenticate { .. } => "authenticate",
@@ -456,14 +463,6 @@ impl AccountDirectory {
     /// The prepaid interfaces (claims 3–8): authenticate, apply fee, reapply, deduct, return.
     /// Answers only when any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
-        let resp = self.request_inner(&req).await;
-        let (operation, result) = request_labels(&req, &resp);
-        ::metrics::counter!(m::PREPAID_REQUESTS, "operation" => operation, "result" => result)
-            .increment(1);
-        resp
-    }
-
-    async fn request_inner(&self, req: &PrepaidRequest) -> PrepaidResponse {
         let id = req.account().clone();
         for _ in 0..RESENDS {
             match self.send(&id, false, PrepaidOp(req.clone())).await {

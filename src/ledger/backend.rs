@@ -20,10 +20,12 @@ pub enum Prepaid {
 impl Prepaid {
     /// The prepaid interfaces (claims 3–8). Answers only once any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
-        match self {
-            Prepaid::Embedded(d) => d.request(req).await,
-            Prepaid::Postgres(p) => p.request(req).await,
-        }
+        let resp = match self {
+            Prepaid::Embedded(d) => d.request(req.clone()).await,
+            Prepaid::Postgres(p) => p.request(req.clone()).await,
+        };
+        super::actor::count_request(&req, &resp);
+        resp
     }
 
     /// Administrative operations: upsert, top-up, adjust, view.

@@ -734,7 +734,8 @@ impl Worker {
             };
             match r {
                 Ok(answers) => {
-                    ::metrics::histogram!("strowger_ledger_pg_batch_ops").record(jobs.len() as f64);
+                    ::metrics::histogram!(crate::metrics::LEDGER_PG_BATCH_OPS)
+                        .record(jobs.len() as f64);
                     for (j, a) in jobs.into_iter().zip(answers) {
                         j.answer(a);
                     }

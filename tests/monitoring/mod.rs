@@ -318,6 +318,17 @@ pub fn families(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Catalogue rows whose family is only exported by the PostgreSQL ledger backend.
+pub fn postgres_only() -> BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/metrics.md");
+    let text = std::fs::read_to_string(path).expect("docs/metrics.md");
+    text.lines()
+        .filter(|l| l.starts_with("| `strowger_") && l.contains("(postgres backend only)"))
+        .filter_map(|l| l.split('|').nth(1))
+        .map(|c| c.trim().trim_matches('`').to_owned())
+        .collect()
+}
+
 /// The catalogue `docs/metrics.md`: family → type column.
 pub fn catalogue() -> BTreeMap<String, String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/metrics.md");
