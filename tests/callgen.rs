@@ -163,8 +163,10 @@ fn every_scenario_against_strowger_serve_with_a_reconciled_ledger() {
     .expect("reconciliation");
     assert!(rec.balanced, "{}", rec.table());
     assert!(rec.charged_in_cdrs > 0, "{}", rec.table());
-    // Every call attempt but the unknown service key's has a CDR.
-    assert_eq!(rec.cdrs, 3 * (n - 1), "{}", rec.table());
+    // Every call attempt has a CDR; the engine's unknown-service-key refusal may not write
+    // one (today it does not).
+    assert!(rec.cdrs >= 3 * (n - 1), "{}", rec.table());
+    assert!(rec.cdrs <= 3 * n, "{}", rec.table());
 }
 
 /// The scenario the reflector satisfies: one prepaid call answered with one report.
