@@ -382,3 +382,19 @@ fn pcap_trace_decodes_in_tshark() {
         "answer traced"
     );
 }
+
+#[test]
+fn an_attempt_no_service_took_still_gets_a_cdr() {
+    let mut srv = TestServer::start();
+    let mut ssp = Ssp::connect(srv.m3ua());
+    let tid = ssp.tid();
+    ssp.send_tcap(&begin(tid, CAP_V2, &idp_comps(999, "12125550101", "0102")));
+    assert_eq!(ssp.expect().kind, "end");
+    drop(ssp);
+    srv.stop();
+    let cdrs = srv.cdrs();
+    assert_eq!(cdrs.len(), 1, "{cdrs:?}");
+    assert_eq!(cdrs[0]["outcome"], "unknown_service_key");
+    assert_eq!(cdrs[0]["service_key"], 999);
+    assert_eq!(cdrs[0]["release_cause"], 31);
+}

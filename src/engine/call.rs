@@ -210,7 +210,7 @@ impl CallActor {
                 "InitialDP"
             );
             if !self.key_served(req.service_key) {
-                self.unserved_key(ctx);
+                self.unserved_key(ctx, req);
                 return;
             }
         }
@@ -230,13 +230,45 @@ impl CallActor {
     }
 
     /// A service key with no service: the configured default treatment, then stop.
-    fn unserved_key(&mut self, ctx: &mut Context<Self>) {
+    fn unserved_key(&mut self, ctx: &mut Context<Self>, req: &crate::service::InitialRequest) {
         metrics::counter!(m::CALLS, "outcome" => "unknown_service_key").increment(1);
-        let op = match self.engine.config.services.unknown_key_treatment {
-            Treatment::Continue => Op::Continue,
-            Treatment::Release { cause } => Op::ReleaseCall { cause },
+        let (op, release_cause) = match self.engine.config.services.unknown_key_treatment {
+            Treatment::Continue => (Op::Continue, None),
+            Treatment::Release { cause } => (Op::ReleaseCall { cause }, Some(cause)),
         };
         self.send_ops(ctx, &[op], DialogueEnd::End);
+        // One CDR per call attempt (DESIGN §6), also for attempts no service took.
+        if self.engine.config.cdr.enabled {
+            let now = now_ms();
+            let received = now.saturating_sub(self.received.elapsed().as_millis() as u64);
+            self.engine.services.cdr.write(&crate::service::Cdr {
+                call_id: self.call.id().0,
+                start_ms: received,
+                answer_ms: None,
+                end_ms: now,
+                service_key: Some(req.service_key),
+                calling: req.calling.digits.clone(),
+                dialled: req.called.digits.clone(),
+                translated: None,
+                group: None,
+                on_net: None,
+                dest_class: None,
+                charging: crate::service::ChargingMode::None,
+                account: None,
+                answered_100ms: 0,
+                answered_seconds: 0,
+                rated: 0,
+                reserved: 0,
+                charged: 0,
+                returned: 0,
+                outcome: Outcome::UnknownServiceKey,
+                release_cause,
+                reason: Some("no service configured for the service key".into()),
+                settlement_incomplete: false,
+                prepaid_requests: 0,
+                unexpected_events: 0,
+            });
+        }
         ctx.stop();
     }
 
