@@ -111,8 +111,14 @@ impl<'a> TimeDurationCharging<'a> {
         }
     }
 
-    fn decode(b: &'a [u8]) -> CapResult<Self> {
+    fn decode(dialect: Dialect, b: &'a [u8]) -> CapResult<Self> {
         const W: &str = "CAMEL-AChBillingChargingCharacteristics";
+        // CAP v2 has no extensions [4] at this level, and carries the tone only inside
+        // releaseIfDurationExceeded (a later phase's tone [3] is read leniently, but kept only
+        // when release is set, as only then can v2 encode it); burstList is CAP v4 only.
+        // What the dialect cannot encode is skipped, so re-encoding reproduces the value.
+        let v2 = dialect == Dialect::CapV2;
+        let v4 = dialect == Dialect::CapV4;
         let t = single(b, W)?;
         if ctx(&t) != Some(0) {
             return Err(CapError::UnexpectedDataValue(W));
@@ -136,13 +142,17 @@ impl<'a> TimeDurationCharging<'a> {
                 Some(2) => {
                     v.tariff_switch_interval = Some(uint(f, "tariffSwitchInterval", 1, 86_400)?)
                 }
+                Some(4) if v2 => {}
                 Some(3) if f.tag.constructed => {
                     // CAP v4 AudibleIndicator, a CHOICE under an explicit tag.
                     let a = explicit(f, W)?;
                     if a.tag == Tag::BOOLEAN {
                         v.tone = boolean(a, W)?;
                     } else if ctx(&a) == Some(1) {
-                        v.burst_list = Some(contents(a, W)?);
+                        let bl = contents(a, W)?;
+                        if v4 {
+                            v.burst_list = Some(bl);
+                        }
                     } else {
                         return Err(CapError::UnexpectedDataValue("audibleIndicator"));
                     }
@@ -154,6 +164,14 @@ impl<'a> TimeDurationCharging<'a> {
         }
         v.max_call_period_duration =
             max.ok_or(CapError::MissingParameter("maxCallPeriodDuration"))?;
+        if v.burst_list.is_some() {
+            // AudibleIndicator is a CHOICE: a burst list is written instead of the tone.
+            v.tone = false;
+        }
+        if v2 && !v.release_if_duration_exceeded {
+            // CAP v2 carries the tone only inside releaseIfDurationExceeded.
+            v.tone = false;
+        }
         Ok(v)
     }
 
@@ -251,7 +269,7 @@ impl<'a> ApplyCharging<'a> {
             match ctx(&t) {
                 Some(0) => {
                     let raw = octets(t, W)?;
-                    ach = Some(match TimeDurationCharging::decode(raw) {
+                    ach = Some(match TimeDurationCharging::decode(dialect, raw) {
                         Ok(tdc) => AChBilling::TimeDuration(tdc),
                         Err(_) if dialect == Dialect::InapCs1 => AChBilling::Raw(raw),
                         Err(e) => return Err(e),
@@ -259,7 +277,10 @@ impl<'a> ApplyCharging<'a> {
                 }
                 Some(2) => v.party_to_charge = LegId::decode(t, "partyToCharge")?,
                 Some(3) => v.extensions = Some(contents(t, W)?),
-                Some(50) => v.ach_charging_address = Some(contents(t, W)?),
+                // aChChargingAddress is CAP v4 only.
+                Some(50) if dialect == Dialect::CapV4 => {
+                    v.ach_charging_address = Some(contents(t, W)?)
+                }
                 _ => {}
             }
         }
@@ -527,7 +548,8 @@ impl<'a> FurnishChargingInformation<'a> {
             while let Some(f) = next(&mut r, W)? {
                 match ctx(&f) {
                     Some(1) => v.party_to_charge = LegId::decode(f, "partyToCharge")?,
-                    Some(2) => v.append = int(f, W)? == 1,
+                    // appendFreeFormatData is v3+ (not encoded in v2).
+                    Some(2) if dialect != Dialect::CapV2 => v.append = int(f, W)? == 1,
                     _ => {}
                 }
             }

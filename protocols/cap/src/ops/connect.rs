@@ -114,6 +114,7 @@ impl<'a> Connect<'a> {
         let mut v = Connect::default();
         let mut dra = None;
         let cap = dialect.is_cap();
+        let v4 = dialect == Dialect::CapV4;
         while let Some(t) = next(&mut r, W)? {
             match ctx(&t) {
                 Some(0) => {
@@ -135,14 +136,16 @@ impl<'a> Connect<'a> {
                 Some(14) if cap => v.generic_numbers = Some(contents(t, W)?),
                 Some(15) if cap => v.service_interaction_indicators_two = Some(contents(t, W)?),
                 Some(19) if cap => v.charge_number = Some(octets(t, W)?),
-                Some(21) if cap => v.leg_to_be_connected = Some(contents(t, W)?),
+                // legToBeConnected and suppress-N-CSI are CAP v4 only (skipped before, as
+                // they are not encoded before).
+                Some(21) if v4 => v.leg_to_be_connected = Some(contents(t, W)?),
                 Some(31) if cap => v.cug_interlock = Some(octets(t, W)?),
                 Some(32) if cap => v.cug_outgoing_access = true,
                 Some(55) if cap => v.suppression_of_announcement = true,
                 Some(56) if cap => v.o_csi_applicable = true,
                 Some(57) if cap => v.na_oli_info = Some(octet1(t, "naOliInfo")?),
                 Some(58) if cap => v.bor_interrogation_requested = true,
-                Some(59) if cap => v.suppress_n_csi = true,
+                Some(59) if v4 => v.suppress_n_csi = true,
                 _ => {}
             }
         }

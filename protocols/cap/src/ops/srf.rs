@@ -310,6 +310,7 @@ impl<'a> ConnectToResource<'a> {
         let mut addr = None;
         let mut v = ConnectToResource::local();
         let inap = dialect == Dialect::InapCs1;
+        let v4 = dialect == Dialect::CapV4;
         while let Some(t) = next(&mut r, W)? {
             match ctx(&t) {
                 Some(0) => addr = Some(ResourceAddress::IpRoutingAddress(octets(t, W)?)),
@@ -321,7 +322,8 @@ impl<'a> ConnectToResource<'a> {
                 }
                 Some(4) => v.extensions = Some(contents(t, W)?),
                 Some(7) if !inap => v.service_interaction_indicators_two = Some(contents(t, W)?),
-                Some(50) if !inap => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
+                // callSegmentID is CAP v4 only (skipped before, as it is not encoded before).
+                Some(50) if v4 => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
                 _ => {}
             }
         }
@@ -389,8 +391,9 @@ impl<'a> PlayAnnouncement<'a> {
     }
 
     /// Decode the argument.
-    pub fn decode(_dialect: Dialect, param: Option<&'a [u8]>) -> CapResult<Self> {
+    pub fn decode(dialect: Dialect, param: Option<&'a [u8]>) -> CapResult<Self> {
         const W: &str = "PlayAnnouncementArg";
+        let v4 = dialect == Dialect::CapV4;
         let mut r = sequence(param, W)?;
         let mut its = None;
         let mut v = PlayAnnouncement::new(InformationToSend::announcement(0));
@@ -400,8 +403,9 @@ impl<'a> PlayAnnouncement<'a> {
                 Some(1) => v.disconnect_from_ip_forbidden = boolean(t, W)?,
                 Some(2) => v.request_announcement_complete = boolean(t, W)?,
                 Some(3) => v.extensions = Some(contents(t, W)?),
-                Some(5) => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
-                Some(51) => v.request_announcement_started = boolean(t, W)?,
+                // callSegmentID and requestAnnouncementStartedNotification: CAP v4 only.
+                Some(5) if v4 => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
+                Some(51) if v4 => v.request_announcement_started = boolean(t, W)?,
                 _ => {}
             }
         }
@@ -568,8 +572,9 @@ impl<'a> PromptAndCollectUserInformation<'a> {
     }
 
     /// Decode the argument.
-    pub fn decode(_dialect: Dialect, param: Option<&'a [u8]>) -> CapResult<Self> {
+    pub fn decode(dialect: Dialect, param: Option<&'a [u8]>) -> CapResult<Self> {
         const W: &str = "PromptAndCollectUserInformationArg";
+        let v4 = dialect == Dialect::CapV4;
         let mut r = sequence(param, W)?;
         let mut ci = None;
         let mut v = PromptAndCollectUserInformation::new(CollectedDigits::pin(1, 1), None);
@@ -586,8 +591,9 @@ impl<'a> PromptAndCollectUserInformation<'a> {
                 Some(1) => v.disconnect_from_ip_forbidden = boolean(t, W)?,
                 Some(2) => v.information_to_send = Some(InformationToSend::decode(t)?),
                 Some(3) => v.extensions = Some(contents(t, W)?),
-                Some(4) => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
-                Some(51) => v.request_announcement_started = boolean(t, W)?,
+                // callSegmentID and requestAnnouncementStartedNotification: CAP v4 only.
+                Some(4) if v4 => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
+                Some(51) if v4 => v.request_announcement_started = boolean(t, W)?,
                 _ => {}
             }
         }
@@ -682,7 +688,7 @@ pub enum SpecializedResourceReport {
 
 impl SpecializedResourceReport {
     /// Decode the argument.
-    pub fn decode(_dialect: Dialect, param: Option<&[u8]>) -> CapResult<Self> {
+    pub fn decode(dialect: Dialect, param: Option<&[u8]>) -> CapResult<Self> {
         const W: &str = "SpecializedResourceReportArg";
         let t = required(param, W)?;
         if t.tag == Tag::NULL {
@@ -691,7 +697,11 @@ impl SpecializedResourceReport {
         }
         match ctx(&t) {
             Some(50) => null(t, W).map(|_| SpecializedResourceReport::AllAnnouncementsComplete),
-            Some(51) => null(t, W).map(|_| SpecializedResourceReport::FirstAnnouncementStarted),
+            // Before CAP v4 the argument is a bare NULL: "first announcement started" cannot
+            // be expressed (nor encoded), so it is refused rather than misread.
+            Some(51) if dialect == Dialect::CapV4 => {
+                null(t, W).map(|_| SpecializedResourceReport::FirstAnnouncementStarted)
+            }
             _ => Err(CapError::UnexpectedDataValue(W)),
         }
     }

@@ -253,8 +253,9 @@ impl<'a> ResetTimer<'a> {
     }
 
     /// Decode the argument.
-    pub fn decode(_dialect: Dialect, param: Option<&'a [u8]>) -> CapResult<Self> {
+    pub fn decode(dialect: Dialect, param: Option<&'a [u8]>) -> CapResult<Self> {
         const W: &str = "ResetTimerArg";
+        let v4 = dialect == Dialect::CapV4;
         let mut r = sequence(param, W)?;
         let mut value = None;
         let mut v = ResetTimer::tssf(0);
@@ -263,7 +264,8 @@ impl<'a> ResetTimer<'a> {
                 Some(0) => v.timer_id = int(t, W)?,
                 Some(1) => value = Some(uint(t, "timervalue", 0, 2_147_483_647)?),
                 Some(2) => v.extensions = Some(contents(t, W)?),
-                Some(3) => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
+                // callSegmentID is CAP v4 only: skipped in earlier phases, as it is not encoded.
+                Some(3) if v4 => v.call_segment_id = Some(uint(t, "callSegmentID", 1, 127)?),
                 _ => {}
             }
         }
