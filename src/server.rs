@@ -158,6 +158,25 @@ fn load_provisioning(config: &Config) -> Result<Arc<ProvisioningStore>, ServeErr
     Ok(Arc::new(ProvisioningStore::new(prov, Some(persisted))))
 }
 
+/// The ledger request that creates (or updates) a provisioned account: its state, its expiry
+/// (the end of the expiry day, Unix seconds) and its opening balance.
+pub fn upsert_request(a: &provisioning::Account) -> AdminRequest {
+    let state = match a.state {
+        provisioning::AccountState::Active => AccountState::Active,
+        provisioning::AccountState::Suspended => AccountState::Suspended,
+        provisioning::AccountState::Expired => AccountState::Expired,
+    };
+    let expiry = a
+        .expiry_epoch_day()
+        .map(|d| u64::try_from(d.saturating_add(1).saturating_mul(86_400)).unwrap_or(0));
+    AdminRequest::Upsert {
+        account: AccountId::new(&a.id),
+        state,
+        expiry,
+        opening_balance: a.balance,
+    }
+}
+
 /// Create in the ledger every provisioned account it does not know yet, with its opening
 /// balance. Accounts the ledger knows keep their ledger balance: the ledger is authoritative.
 pub async fn seed_accounts(prov: &Provisioning, accounts: &Prepaid) -> Result<usize, ServeError> {
@@ -168,23 +187,7 @@ pub async fn seed_accounts(prov: &Provisioning, accounts: &Prepaid) -> Result<us
         if accounts.embedded().is_some_and(|l| l.contains(&account)) {
             continue;
         }
-        let state = match a.state {
-            provisioning::AccountState::Active => AccountState::Active,
-            provisioning::AccountState::Suspended => AccountState::Suspended,
-            provisioning::AccountState::Expired => AccountState::Expired,
-        };
-        let expiry = a
-            .expiry_epoch_day()
-            .map(|d| u64::try_from(d.saturating_add(1).saturating_mul(86_400)).unwrap_or(0));
-        work.push((
-            id.clone(),
-            AdminRequest::Upsert {
-                account,
-                state,
-                expiry,
-                opening_balance: a.balance,
-            },
-        ));
+        work.push((id.clone(), upsert_request(a)));
     }
     let mut created = 0;
     // Many at once, so group commit makes them durable together. An account another node

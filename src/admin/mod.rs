@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::engine::Engine;
-use crate::ledger::{AccountState, AdminError, AdminRequest};
+use crate::ledger::{AdminError, AdminRequest};
 use crate::prepaid::{AccountId, Money};
 use crate::service::provisioning::{change, Account, Group, Member};
 use crate::service::{ProvisioningError, Tariff};
@@ -208,16 +208,8 @@ async fn put_account(
         );
     }
     a.id = id.to_string();
-    let state = match a.state {
-        crate::service::provisioning::AccountState::Active => AccountState::Active,
-        crate::service::provisioning::AccountState::Suspended => AccountState::Suspended,
-        crate::service::provisioning::AccountState::Expired => AccountState::Expired,
-    };
-    let expiry = a
-        .expiry_epoch_day()
-        .map(|d| u64::try_from(d.saturating_add(1).saturating_mul(86_400)).unwrap_or(0));
-    let opening = a.balance;
-    if opening < 0 {
+    let upsert = crate::server::upsert_request(&a);
+    if a.balance < 0 {
         // Refused by the ledger too; refused here so the provisioning is not changed either.
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -232,17 +224,7 @@ async fn put_account(
     {
         return provisioning_error(e);
     }
-    let r = st
-        .engine
-        .services
-        .accounts
-        .admin(AdminRequest::Upsert {
-            account: AccountId::new(&id),
-            state,
-            expiry,
-            opening_balance: opening,
-        })
-        .await;
+    let r = st.engine.services.accounts.admin(upsert).await;
     match r {
         Ok(v) => HttpResponse::Ok().json(v),
         Err(e) => admin_error(e),

@@ -90,10 +90,7 @@ impl CallActor {
         route: ReplyRoute,
         begin: Bytes,
     ) {
-        let dialect = dialogue
-            .application_context()
-            .and_then(|ac| strowger_cap::dialect_from_oid(ac.as_bytes()))
-            .unwrap_or(Dialect::CapV2);
+        let dialect = dialect_of(&dialogue);
         let id = engine.next_call_id();
         let call = Call::new(
             id,
@@ -480,6 +477,15 @@ impl CallActor {
     }
 }
 
+/// The CAP/INAP dialect a dialogue speaks, from its negotiated application context (CAP v2
+/// when the Begin carried none and the configuration accepted it).
+fn dialect_of(dialogue: &Dialogue) -> Dialect {
+    dialogue
+        .application_context()
+        .and_then(|ac| strowger_cap::dialect_from_oid(ac.as_bytes()))
+        .unwrap_or(Dialect::CapV2)
+}
+
 /// Subscriber digits in logs: only the last three digits are shown.
 fn mask(digits: &str) -> String {
     let keep = digits.len().saturating_sub(3);
@@ -606,10 +612,7 @@ pub fn refuse(
     why: Refusal,
 ) {
     let now = Instant::now();
-    let dialect = dialogue
-        .application_context()
-        .and_then(|ac| strowger_cap::dialect_from_oid(ac.as_bytes()))
-        .unwrap_or(Dialect::CapV2);
+    let dialect = dialect_of(&dialogue);
     let mut service_key = None;
     let mut ids = Vec::new();
     for ev in dialogue.handle(now, begin) {

@@ -1389,22 +1389,3 @@ async fn actors_refuse_when_the_ledger_has_failed() {
     );
     shutdown(arb, dir);
 }
-
-/// `cargo test --release --lib ledger::tests::bench_ledger -- --ignored --nocapture`
-#[test]
-#[ignore = "benchmark: run in release mode on purpose"]
-fn bench_ledger() {
-    let mut opts = bench::BenchOpts::default();
-    if let Ok(s) = std::env::var("LEDGER_BENCH_SECS") {
-        opts.run_secs = s.parse().unwrap();
-    }
-    if let Ok(j) = std::env::var("LEDGER_BENCH_OPTS") {
-        opts = serde_json::from_str(&j).unwrap();
-    }
-    let report = actix_rt::System::new()
-        .block_on(bench::bench(opts))
-        .unwrap();
-    println!("{}", report.to_table());
-    println!("{}", serde_json::to_string_pretty(&report).unwrap());
-    assert!(report.reconciled);
-}
