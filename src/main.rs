@@ -62,6 +62,10 @@ enum Command {
         /// Skip the embedded ledger (PostgreSQL runs only).
         #[arg(long)]
         skip_embedded: bool,
+        /// Send each call's Deduct and Return as two requests (each awaited) instead of
+        /// together, as the SCP did before; for comparison.
+        #[arg(long)]
+        separate_settle: bool,
     },
 }
 
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
             postgres,
             pg_pool,
             skip_embedded,
+            separate_settle,
         } => {
             init_logging(LogFormat::Human, "warn");
             let opts = strowger::ledger::bench::BenchOpts {
@@ -171,6 +176,7 @@ fn main() -> ExitCode {
                 postgres,
                 pg_pool,
                 skip_embedded,
+                separate_settle,
                 ..Default::default()
             };
             let sys = actix::System::new();

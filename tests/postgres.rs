@@ -298,6 +298,35 @@ async fn suite(p: &Prepaid) -> Vec<String> {
     check!(apply("S-1", key(1, 0), 600, 10), Granted { granted: 600 });
     check!(deduct("S-1", key(1, 1), 250), Deducted { amount: 250 });
     check!(ret("S-1", key(1, 2)), Returned { amount: 350 });
+
+    // The way the SCP ends a call: Deduct and Return together (one group commit / one
+    // transaction), each with its own key and answer; replayed as a pair or one by one.
+    macro_rules! check_all {
+        ($reqs:expr, $want:expr) => {{
+            let reqs: Vec<PrepaidRequest> = $reqs;
+            let got = p.request_all(reqs.clone()).await;
+            assert_eq!(got, $want, "{reqs:?}");
+            log.push(format!("{reqs:?} -> {got:?}"));
+        }};
+    }
+    create(p, "S-1B", 1000, active, None).await;
+    check!(apply("S-1B", key(2, 0), 300, 10), Granted { granted: 300 });
+    let pair = || vec![deduct("S-1B", key(2, 1), 120), ret("S-1B", key(2, 2))];
+    check_all!(
+        pair(),
+        vec![Deducted { amount: 120 }, Returned { amount: 180 }]
+    );
+    st!("S-1B", (880, 0, 0, 120));
+    check_all!(
+        pair(),
+        vec![Deducted { amount: 120 }, Returned { amount: 180 }]
+    );
+    check!(ret("S-1B", key(2, 2)), Returned { amount: 180 });
+    st!("S-1B", (880, 0, 0, 120));
+    check_all!(
+        vec![deduct("NOPE", key(2, 1), 1), ret("NOPE", key(2, 2))],
+        vec![Refused(Refusal::UnknownAccount); 2]
+    );
     st!("S-1", (750, 0, 0, 250));
     check!(apply("S-1", key(2, 0), 100, 10), Granted { granted: 100 });
     check!(apply("S-1", key(2, 0), 100, 10), Granted { granted: 100 });

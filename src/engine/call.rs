@@ -21,6 +21,7 @@ use super::route::ReplyRoute;
 use super::{Engine, Entry, Refusal};
 use crate::config::Treatment;
 use crate::metrics as m;
+use crate::prepaid::PrepaidResponse;
 use crate::service::{Action, Call, CallEvent, DialogueEnd, Op, Outcome};
 
 /// Messages a call actor handles.
@@ -287,6 +288,28 @@ impl CallActor {
                         async move { engine.services.accounts.request(req).await }
                             .into_actor(self)
                             .map(|resp, act, ctx| act.feed(ctx, CallEvent::Prepaid(resp))),
+                    );
+                }
+                Action::Settle { deduct, ret } => {
+                    let engine = self.engine.clone();
+                    ctx.spawn(
+                        async move {
+                            engine
+                                .services
+                                .accounts
+                                .request_all(vec![deduct, ret])
+                                .await
+                        }
+                        .into_actor(self)
+                        .map(|resps, act, ctx| {
+                            let mut it = resps.into_iter();
+                            let refused = || {
+                                PrepaidResponse::Refused(crate::prepaid::Refusal::LedgerUnavailable)
+                            };
+                            let d = it.next().unwrap_or_else(refused);
+                            let r = it.next().unwrap_or_else(refused);
+                            act.feed(ctx, CallEvent::Settled(d, r))
+                        }),
                     );
                 }
                 Action::Cdr(cdr) => {

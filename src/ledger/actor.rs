@@ -3,10 +3,17 @@
 //!
 //! Guarantees:
 //! - All work on one account is serialised by its actor. A decided change is applied to the
-//!   actor's state at once (the next request sees it) and submitted to the ledger; the reply is
-//!   sent only once the record is durable (pipelined group commit). Every other reply — reads,
-//!   refusals, idempotent retries — also waits until everything the actor has submitted so far is
-//!   durable, so no answer ever reflects a change that could be lost in a crash.
+//!   actor's state at once (the next request sees it) and submitted to the ledger; the actor
+//!   answers the directory at once with the answer and the sequence number it must wait for, and
+//!   the directory hands the answer to the caller only once that record is durable (pipelined
+//!   group commit; the caller is woken by the writer directly, without a second trip through the
+//!   actor). Every other answer — reads, refusals, idempotent retries — also waits until
+//!   everything the actor has submitted so far is durable, so no answer ever reflects a change
+//!   that could be lost in a crash.
+//! - Several operations of one call on one account (the Deduct and Return that end a prepaid
+//!   call) can travel as one [`PrepaidOps`] message: the actor decides and journals them in
+//!   order, each with its own idempotency key and record, and they become durable together in
+//!   one group commit.
 //! - At most one live actor per account: an idle actor first waits until its records are
 //!   durable (hence in the ledger's materialised state), removes itself from the directory, and
 //!   answers anything still in its mailbox with [`Retired`], which the directory resends to a
@@ -36,12 +43,24 @@ use super::{unix_now, Ledger};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retired;
 
+/// An answer of the account actor and the journal sequence number that must be durable before
+/// the answer may be passed on.
+pub type Pending<T> = Result<(T, u64), Retired>;
+
 /// A prepaid operation (claims 3–8) for the account's actor.
 #[derive(Debug, Clone)]
 pub struct PrepaidOp(pub PrepaidRequest);
 
 impl Message for PrepaidOp {
-    type Result = Result<PrepaidResponse, Retired>;
+    type Result = Pending<PrepaidResponse>;
+}
+
+/// Several prepaid operations on one account, decided and journaled in order (one answer each).
+#[derive(Debug, Clone)]
+pub struct PrepaidOps(pub Vec<PrepaidRequest>);
+
+impl Message for PrepaidOps {
+    type Result = Pending<Vec<PrepaidResponse>>;
 }
 
 /// An administrative operation for the account's actor.
@@ -49,7 +68,7 @@ impl Message for PrepaidOp {
 pub struct AdminOp(pub AdminRequest);
 
 impl Message for AdminOp {
-    type Result = Result<Result<AccountView, AdminError>, Retired>;
+    type Result = Pending<Result<AccountView, AdminError>>;
 }
 
 /// Per-account prepaid actor.
@@ -173,24 +192,6 @@ impl AccountActor {
         self.last_seq = seq;
         Ok((seq, answer))
     }
-
-    fn when_durable<T: Send + 'static>(
-        &self,
-        seq: u64,
-        answer: T,
-        unavailable: impl FnOnce() -> T + Send + 'static,
-    ) -> ResponseFuture<Result<T, Retired>> {
-        if self.ledger.durable().seq >= seq {
-            return Box::pin(std::future::ready(Ok(answer)));
-        }
-        let ledger = self.ledger.clone();
-        Box::pin(async move {
-            match ledger.wait_durable(seq).await {
-                Ok(()) => Ok(answer),
-                Err(_) => Ok(unavailable()),
-            }
-        })
-    }
 }
 
 /// Count the money an event moves (`strowger_prepaid_money_minor_units_total`). Expiry is
@@ -277,51 +278,75 @@ impl Drop for Queued {
     }
 }
 
-impl Handler<PrepaidOp> for AccountActor {
-    type Result = ResponseFuture<Result<PrepaidResponse, Retired>>;
-
-    fn handle(&mut self, msg: PrepaidOp, ctx: &mut Context<Self>) -> Self::Result {
-        if self.retired {
-            return Box::pin(std::future::ready(Err(Retired)));
-        }
-        self.last_used = Instant::now();
+impl AccountActor {
+    /// Decide one prepaid request and journal its change, if any: the answer and the sequence
+    /// number that must be durable before it is given.
+    fn prepaid(&mut self, req: &PrepaidRequest, ctx: &mut Context<Self>) -> (PrepaidResponse, u64) {
         if !self.ledger.is_healthy() {
-            return Box::pin(std::future::ready(Ok(PrepaidResponse::Refused(
-                Refusal::LedgerUnavailable,
-            ))));
+            return (PrepaidResponse::Refused(Refusal::LedgerUnavailable), 0);
         }
         let decision = match &self.account {
             None => Err(Refusal::UnknownAccount),
-            Some(a) => a.decide(&msg.0, unix_now(), self.ledger.rules()),
+            Some(a) => a.decide(req, unix_now(), self.ledger.rules()),
         };
-        let (answer, seq) = match decision {
+        match decision {
             Err(r) => (PrepaidResponse::Refused(r), self.last_seq),
             Ok(Decision::Reply(r)) => (r, self.last_seq),
             Ok(Decision::Change(ev)) => match self.commit(&ev) {
-                Err(r) => return Box::pin(std::future::ready(Ok(PrepaidResponse::Refused(r)))),
+                Err(r) => (PrepaidResponse::Refused(r), 0),
                 Ok((seq, answer)) => {
                     self.schedule_expiry(ctx);
                     (answer, seq)
                 }
             },
-        };
-        self.when_durable(seq, answer, || {
-            PrepaidResponse::Refused(Refusal::LedgerUnavailable)
-        })
+        }
+    }
+}
+
+impl Handler<PrepaidOp> for AccountActor {
+    type Result = MessageResult<PrepaidOp>;
+
+    fn handle(&mut self, msg: PrepaidOp, ctx: &mut Context<Self>) -> Self::Result {
+        if self.retired {
+            return MessageResult(Err(Retired));
+        }
+        self.last_used = Instant::now();
+        MessageResult(Ok(self.prepaid(&msg.0, ctx)))
+    }
+}
+
+impl Handler<PrepaidOps> for AccountActor {
+    type Result = MessageResult<PrepaidOps>;
+
+    fn handle(&mut self, msg: PrepaidOps, ctx: &mut Context<Self>) -> Self::Result {
+        if self.retired {
+            return MessageResult(Err(Retired));
+        }
+        self.last_used = Instant::now();
+        let mut wait = 0;
+        let answers = msg
+            .0
+            .iter()
+            .map(|req| {
+                let (answer, seq) = self.prepaid(req, ctx);
+                wait = wait.max(seq);
+                answer
+            })
+            .collect();
+        MessageResult(Ok((answers, wait)))
     }
 }
 
 impl Handler<AdminOp> for AccountActor {
-    type Result = ResponseFuture<Result<Result<AccountView, AdminError>, Retired>>;
+    type Result = MessageResult<AdminOp>;
 
     fn handle(&mut self, msg: AdminOp, ctx: &mut Context<Self>) -> Self::Result {
         if self.retired {
-            return Box::pin(std::future::ready(Err(Retired)));
+            return MessageResult(Err(Retired));
         }
         self.last_used = Instant::now();
-        let unavailable = || Err(AdminError::LedgerUnavailable);
         if !self.ledger.is_healthy() {
-            return Box::pin(std::future::ready(Ok(unavailable())));
+            return MessageResult(Ok((Err(AdminError::LedgerUnavailable), 0)));
         }
         let answer = match Account::decide_admin(self.account.as_ref(), &msg.0, unix_now()) {
             Err(e) => Err(e),
@@ -331,7 +356,7 @@ impl Handler<AdminOp> for AccountActor {
                 .map(Account::view)
                 .ok_or(AdminError::UnknownAccount),
             Ok(Some(ev)) => match self.commit(&ev) {
-                Err(_) => return Box::pin(std::future::ready(Ok(unavailable()))),
+                Err(_) => return MessageResult(Ok((Err(AdminError::LedgerUnavailable), 0))),
                 Ok(_) => {
                     self.schedule_expiry(ctx);
                     self.account
@@ -341,7 +366,7 @@ impl Handler<AdminOp> for AccountActor {
                 }
             },
         };
-        self.when_durable(self.last_seq, answer, unavailable)
+        MessageResult(Ok((answer, self.last_seq)))
     }
 }
 
@@ -439,59 +464,89 @@ impl AccountDirectory {
         Some(entry.clone())
     }
 
-    async fn send<M>(&self, id: &AccountId, create: bool, msg: M) -> Option<M::Result>
+    /// Send `msg` to the account's actor (starting one if `create` or the ledger knows the
+    /// account; resending past actors that retire meanwhile), then wait until everything the
+    /// answer depends on is durable.
+    async fn ask<M, T>(&self, id: &AccountId, create: bool, msg: M) -> Asked<T>
     where
-        M: Message + Clone + Send + 'static,
-        M::Result: Send,
+        M: Message<Result = Pending<T>> + Clone + Send + 'static,
+        T: Send + 'static,
         AccountActor: Handler<M>,
         <AccountActor as Actor>::Context: ToEnvelope<AccountActor, M>,
     {
         for _ in 0..RESENDS {
-            let addr = self.addr(id, create || self.inner.ledger.contains(id))?;
+            let Some(addr) = self.addr(id, create || self.inner.ledger.contains(id)) else {
+                return Asked::Unknown;
+            };
             let _queued = Queued::new();
             match addr.send(msg.clone()).await {
-                Ok(r) => return Some(r),
+                Ok(Ok((answer, seq))) => {
+                    return match self.inner.ledger.wait_durable(seq).await {
+                        Ok(()) => Asked::Answer(answer),
+                        Err(_) => Asked::Unavailable,
+                    }
+                }
+                // Retired: it has left the directory already; the next round starts a fresh one.
+                Ok(Err(Retired)) => {}
                 Err(_) => {
                     self.inner.actors.remove_if(id, |_, a| *a == addr);
                 }
             }
         }
         tracing::error!(account = %id, "account actor kept stopping; request refused");
-        None
+        Asked::Unavailable
     }
 
     /// The prepaid interfaces (claims 3–8): authenticate, apply fee, reapply, deduct, return.
     /// Answers only when any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
         let id = req.account().clone();
-        for _ in 0..RESENDS {
-            match self.send(&id, false, PrepaidOp(req.clone())).await {
-                None if self.addr(&id, false).is_none() && !self.inner.ledger.contains(&id) => {
-                    return PrepaidResponse::Refused(Refusal::UnknownAccount)
-                }
-                None | Some(Err(Retired)) => continue,
-                Some(Ok(r)) => return r,
-            }
+        match self.ask(&id, false, PrepaidOp(req)).await {
+            Asked::Answer(r) => r,
+            Asked::Unknown => PrepaidResponse::Refused(Refusal::UnknownAccount),
+            Asked::Unavailable => PrepaidResponse::Refused(Refusal::LedgerUnavailable),
         }
-        PrepaidResponse::Refused(Refusal::LedgerUnavailable)
+    }
+
+    /// Several prepaid operations of one account, applied in order by its actor in one message
+    /// (each with its own record and idempotency key) and answered, one answer each, once all
+    /// are durable — one group commit instead of one per operation. Every request must name the
+    /// same account (the first one's account is asked).
+    pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
+        let Some(id) = reqs.first().map(|r| r.account().clone()) else {
+            return Vec::new();
+        };
+        if reqs.iter().any(|r| *r.account() != id) {
+            tracing::error!(account = %id, "prepaid batch names several accounts; refused");
+            return vec![PrepaidResponse::Refused(Refusal::UnknownAccount); reqs.len()];
+        }
+        let n = reqs.len();
+        let refuse = |r| vec![PrepaidResponse::Refused(r); n];
+        match self.ask(&id, false, PrepaidOps(reqs)).await {
+            Asked::Answer(r) => r,
+            Asked::Unknown => refuse(Refusal::UnknownAccount),
+            Asked::Unavailable => refuse(Refusal::LedgerUnavailable),
+        }
     }
 
     /// Administrative operations: upsert, top-up, adjust, view.
     pub async fn admin(&self, req: AdminRequest) -> Result<AccountView, AdminError> {
         let id = req.account().clone();
         let create = matches!(req, AdminRequest::Upsert { .. });
-        for _ in 0..RESENDS {
-            match self.send(&id, create, AdminOp(req.clone())).await {
-                None if !create
-                    && self.addr(&id, false).is_none()
-                    && !self.inner.ledger.contains(&id) =>
-                {
-                    return Err(AdminError::UnknownAccount)
-                }
-                None | Some(Err(Retired)) => continue,
-                Some(Ok(r)) => return r,
-            }
+        match self.ask(&id, create, AdminOp(req)).await {
+            Asked::Answer(r) => r,
+            Asked::Unknown => Err(AdminError::UnknownAccount),
+            Asked::Unavailable => Err(AdminError::LedgerUnavailable),
         }
-        Err(AdminError::LedgerUnavailable)
     }
+}
+
+/// How asking an account actor ended.
+enum Asked<T> {
+    /// Its answer, durable.
+    Answer(T),
+    /// The ledger does not know the account.
+    Unknown,
+    /// The answer could not be made durable, or no actor could be reached.
+    Unavailable,
 }

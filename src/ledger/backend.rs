@@ -28,6 +28,21 @@ impl Prepaid {
         resp
     }
 
+    /// Several operations of one call on one account (the Deduct and Return that end a prepaid
+    /// call), applied in order, each with its own idempotency key and answer, and answered once
+    /// all are durable: one group commit (embedded) or one transaction (PostgreSQL) instead of
+    /// one per operation. Every request must name the same account.
+    pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
+        let resps = match self {
+            Prepaid::Embedded(d) => d.request_all(reqs.clone()).await,
+            Prepaid::Postgres(p) => p.request_all(reqs.clone()).await,
+        };
+        for (req, resp) in reqs.iter().zip(&resps) {
+            super::actor::count_request(req, resp);
+        }
+        resps
+    }
+
     /// Administrative operations: upsert, top-up, adjust, view.
     pub async fn admin(&self, req: AdminRequest) -> Result<AccountView, AdminError> {
         match self {

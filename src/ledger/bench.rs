@@ -1,6 +1,11 @@
 //! The ledger benchmark: full prepaid call cycles (authenticate, apply fee, deduct, return)
 //! through the account actors, durability on, at several concurrencies, over a large account
 //! set and over a small hot set. Wired as `strowger bench-ledger`.
+//!
+//! A cycle is what the SCP does for one prepaid call: Authenticate, ApplyFee, then the Deduct
+//! and Return that settle it, sent together in one request (`Prepaid::request_all`, as the call
+//! logic does), so three trips and two durable waits. `separate_settle` sends the Deduct and
+//! the Return one after the other instead (four trips, three durable waits), for comparison.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,6 +44,8 @@ pub struct BenchOpts {
     pub pg_pool: usize,
     /// Skip the embedded ledger (PostgreSQL runs only). Default false.
     pub skip_embedded: bool,
+    /// Send Deduct and Return as two requests, each awaited, instead of together. Default false.
+    pub separate_settle: bool,
 }
 
 impl Default for BenchOpts {
@@ -54,6 +61,7 @@ impl Default for BenchOpts {
             postgres: None,
             pg_pool: 8,
             skip_embedded: false,
+            separate_settle: false,
         }
     }
 }
@@ -108,7 +116,7 @@ impl BenchReport {
     /// A plain-text table.
     pub fn to_table(&self) -> String {
         let mut s = String::from(
-            "backend       set               callers  cycles/s   auth p50/p99  apply p50/p99  deduct p50/p99  return p50/p99 (µs)\n",
+            "backend       set               callers  cycles/s   auth p50/p99  apply p50/p99  settle p50/p99 (µs; settle = deduct + return)\n",
         );
         for r in &self.runs {
             s.push_str(&format!(
@@ -128,7 +136,7 @@ impl BenchReport {
     }
 }
 
-const OPS: [&str; 4] = ["authenticate", "apply_fee", "deduct", "return"];
+const OPS: [&str; 3] = ["authenticate", "apply_fee", "settle"];
 
 fn xorshift(x: &mut u64) -> u64 {
     *x ^= *x << 13;
@@ -142,6 +150,7 @@ async fn caller(
     ids: std::sync::Arc<Vec<AccountId>>,
     call_base: u64,
     until: Instant,
+    separate_settle: bool,
     mut h: Vec<Histogram<u64>>,
 ) -> (u64, u64, Vec<Histogram<u64>>) {
     let mut rng = call_base | 1;
@@ -152,30 +161,42 @@ async fn caller(
         let call = CallId(call_base + n);
         n += 1;
         let k = |seq| OpKey { call, seq };
-        let reqs = [
-            PrepaidRequest::Authenticate {
+        let steps = [
+            vec![PrepaidRequest::Authenticate {
                 account: account.clone(),
                 min: 10,
-            },
-            PrepaidRequest::ApplyFee {
+            }],
+            vec![PrepaidRequest::ApplyFee {
                 key: k(0),
                 account: account.clone(),
                 want: 600,
                 min: 10,
-            },
-            PrepaidRequest::Deduct {
-                key: k(1),
-                account: account.clone(),
-                used: 250,
-            },
-            PrepaidRequest::Return { key: k(2), account },
+            }],
+            vec![
+                PrepaidRequest::Deduct {
+                    key: k(1),
+                    account: account.clone(),
+                    used: 250,
+                },
+                PrepaidRequest::Return { key: k(2), account },
+            ],
         ];
         let mut ok = true;
-        for (i, req) in reqs.into_iter().enumerate() {
+        for (i, mut reqs) in steps.into_iter().enumerate() {
             let t = Instant::now();
-            let r = dir.request(req).await;
+            let answers = if reqs.len() == 1 || separate_settle {
+                let mut v = Vec::with_capacity(reqs.len());
+                for req in reqs.drain(..) {
+                    v.push(dir.request(req).await);
+                }
+                v
+            } else {
+                dir.request_all(reqs).await
+            };
             let _ = h[i].record(t.elapsed().as_micros().max(1) as u64);
-            ok &= !matches!(r, PrepaidResponse::Refused(_));
+            ok &= !answers
+                .iter()
+                .any(|r| matches!(r, PrepaidResponse::Refused(_)));
         }
         if ok {
             cycles += 1;
@@ -187,7 +208,7 @@ async fn caller(
 }
 
 fn histograms() -> Result<Vec<Histogram<u64>>, super::LedgerError> {
-    (0..4)
+    (0..OPS.len())
         .map(|_| {
             Histogram::new(3).map_err(|e| super::LedgerError::Failed(format!("histogram: {e}")))
         })
@@ -201,6 +222,7 @@ async fn run(
     c: usize,
     secs: f64,
     call_epoch: u64,
+    separate_settle: bool,
 ) -> Result<RunReport, super::LedgerError> {
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
@@ -212,6 +234,7 @@ async fn run(
             ids.clone(),
             base,
             until,
+            separate_settle,
             histograms()?,
         )));
     }
@@ -287,7 +310,16 @@ async fn run_sets(
             continue;
         }
         for &c in &opts.concurrency {
-            let r = run(nodes, set, ids, c.max(1), opts.run_secs, *epoch).await?;
+            let r = run(
+                nodes,
+                set,
+                ids,
+                c.max(1),
+                opts.run_secs,
+                *epoch,
+                opts.separate_settle,
+            )
+            .await?;
             *epoch += 1;
             tracing::info!(backend = %r.backend, set = %r.set, callers = c, cycles_per_sec = r.cycles_per_sec as u64, "bench run done");
             report.runs.push(r);

@@ -22,13 +22,15 @@ pub mod snapshot;
 pub mod writer;
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod tests;
 
 pub use account::{
     Account, AccountState, AccountView, AdminError, AdminRequest, Decision, Event, EventKind,
     ExpiryPolicy, ReservationView, Rules, Totals, UnixSecs,
 };
-pub use actor::{AccountActor, AccountDirectory, AdminOp, PrepaidOp};
+pub use actor::{AccountActor, AccountDirectory, AdminOp, PrepaidOp, PrepaidOps};
 pub use backend::Prepaid;
 pub use journal::{FsStorage, SegmentFile, Storage};
 pub use pg::PgLedger;

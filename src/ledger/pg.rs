@@ -90,6 +90,8 @@ const NOW: &str = "extract(epoch from now())::bigint";
 /// A job for the connection pool.
 enum Job {
     Op(PrepaidRequest, oneshot::Sender<PrepaidResponse>),
+    /// Several operations on one account, in order, in the same transaction.
+    Ops(Vec<PrepaidRequest>, oneshot::Sender<Vec<PrepaidResponse>>),
     Admin(
         AdminRequest,
         oneshot::Sender<Result<AccountView, AdminError>>,
@@ -101,6 +103,7 @@ impl Job {
     fn account(&self) -> &AccountId {
         match self {
             Job::Op(r, _) => r.account(),
+            Job::Ops(r, _) => r[0].account(),
             Job::Admin(r, _) | Job::Create(r, _) => r.account(),
         }
     }
@@ -108,6 +111,7 @@ impl Job {
 
 enum Answer {
     Op(PrepaidResponse),
+    Ops(Vec<PrepaidResponse>),
     Admin(Result<AccountView, AdminError>),
     Create(Result<bool, AdminError>),
 }
@@ -116,6 +120,9 @@ impl Job {
     fn answer(self, a: Answer) {
         match (self, a) {
             (Job::Op(_, tx), Answer::Op(r)) => {
+                let _ = tx.send(r);
+            }
+            (Job::Ops(_, tx), Answer::Ops(r)) => {
                 let _ = tx.send(r);
             }
             (Job::Admin(_, tx), Answer::Admin(r)) => {
@@ -131,6 +138,12 @@ impl Job {
         match self {
             Job::Op(_, tx) => {
                 let _ = tx.send(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
+            }
+            Job::Ops(reqs, tx) => {
+                let _ = tx.send(vec![
+                    PrepaidResponse::Refused(Refusal::LedgerUnavailable);
+                    reqs.len()
+                ]);
             }
             Job::Admin(_, tx) => {
                 let _ = tx.send(Err(AdminError::LedgerUnavailable));
@@ -657,6 +670,13 @@ async fn run_tx(conn: &mut Conn, jobs: &[Job], rules: &Rules) -> Result<Vec<Answ
     for j in jobs {
         answers.push(match j {
             Job::Op(req, _) => Answer::Op(op_in_tx(&t, &conn.st, req, rules).await?),
+            Job::Ops(reqs, _) => {
+                let mut v = Vec::with_capacity(reqs.len());
+                for req in reqs {
+                    v.push(op_in_tx(&t, &conn.st, req, rules).await?);
+                }
+                Answer::Ops(v)
+            }
             Job::Admin(req, _) => Answer::Admin(admin_in_tx(&t, &conn.st, req, rules).await?),
             Job::Create(req, _) => Answer::Create(create_in_tx(&t, &conn.st, req).await?),
         });
@@ -1066,6 +1086,19 @@ impl PgLedger {
             PrepaidResponse::Refused(Refusal::LedgerUnavailable),
         )
         .await
+    }
+
+    /// Several operations on one account, in order, in one transaction (one commit).
+    pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
+        if reqs.is_empty() {
+            return Vec::new();
+        }
+        let down = vec![PrepaidResponse::Refused(Refusal::LedgerUnavailable); reqs.len()];
+        if reqs.iter().any(|r| r.account() != reqs[0].account()) {
+            tracing::error!("prepaid batch names several accounts; refused");
+            return vec![PrepaidResponse::Refused(Refusal::UnknownAccount); reqs.len()];
+        }
+        self.submit(|tx| Job::Ops(reqs, tx), down).await
     }
 
     /// Administrative operations: upsert, top-up, adjust, view.

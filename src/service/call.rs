@@ -14,11 +14,13 @@
 //!    ApplyCharging(the time the grant buys) + Connect. On each ApplyChargingReport with
 //!    callActive = TRUE: Reapply (deduct the period, reserve the next slice) → ApplyCharging.
 //! 4. End: Deduct the last period (claim 7), Return the rest and close the reservation
-//!    (claim 8), answer the switch, write the CDR. Unanswered calls deduct nothing.
+//!    (claim 8), answer the switch, write the CDR. Unanswered calls deduct nothing. The Deduct
+//!    and the Return travel together ([`Action::Settle`]): two requests with their own keys and
+//!    answers, which the ledger applies in order and makes durable in one group commit.
 //! 5. Lost dialogue (Aborted, Timeout): settled by [`AbortPolicy`]; the reservation is always
 //!    closed.
 //!
-//! At most one prepaid request is outstanding. The switch-facing side and the ledger-facing
+//! At most one prepaid request (or Deduct + Return pair) is outstanding. The switch-facing side and the ledger-facing
 //! side progress independently: the switch gets its answer as soon as the call's end is known,
 //! the CDR and [`Action::Done`] come once the reservation is closed.
 
@@ -84,6 +86,8 @@ pub enum CallEvent {
     Initial(InitialRequest),
     /// The answer to the outstanding prepaid request.
     Prepaid(PrepaidResponse),
+    /// The answers to an [`Action::Settle`]: the Deduct's, then the Return's.
+    Settled(PrepaidResponse, PrepaidResponse),
     /// PromptAndCollectUserInformation result: the digits.
     PinCollected(String),
     /// PromptAndCollectUserInformation failed (error, timeout, no digits).
@@ -217,6 +221,14 @@ pub enum Action {
     },
     /// Send this request to the prepaid logic; feed its answer back as [`CallEvent::Prepaid`].
     Prepaid(PrepaidRequest),
+    /// Send the Deduct and then the Return to the prepaid logic together (applied in this
+    /// order, durable together); feed both answers back as [`CallEvent::Settled`].
+    Settle {
+        /// Claim 7: deduct what the call used.
+        deduct: PrepaidRequest,
+        /// Claim 8: return the rest and close the reservation.
+        ret: PrepaidRequest,
+    },
     /// Write this CDR.
     Cdr(Box<Cdr>),
     /// The call is over: nothing more will come out; drop it.
@@ -248,10 +260,18 @@ enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pending {
     Authenticate,
-    ApplyFee { want: Money },
-    Reapply { used: Money, want: Money },
-    Deduct,
+    ApplyFee {
+        want: Money,
+    },
+    Reapply {
+        used: Money,
+        want: Money,
+    },
     Return,
+    /// Deduct (the request kept with it) and Return (this key) together.
+    Settle {
+        ret: OpKey,
+    },
 }
 
 /// Half of an answered call's end seen, waiting for the other half.
@@ -446,6 +466,7 @@ impl Call {
                 }
             }
             CallEvent::Prepaid(resp) => self.on_prepaid(now, resp, out),
+            CallEvent::Settled(deducted, returned) => self.on_settled(deducted, returned, out),
             CallEvent::PinCollected(digits) => {
                 if self.phase == Phase::Pin {
                     self.on_pin(now, Some(&digits), out);
@@ -899,49 +920,91 @@ impl Call {
                     }
                 }
             }
-            Pending::Deduct => match resp {
-                R::Deducted { amount } => {
-                    self.charged = self.charged.saturating_add(amount);
-                    self.reservation = self.reservation.saturating_sub(amount);
-                    self.retries = 0;
-                }
-                R::Refused(Refusal::LedgerUnavailable)
-                    if self.retries < self.cfg.settle_retries =>
-                {
-                    self.retries += 1;
-                    self.resend(Pending::Deduct, req, out);
-                }
-                other => {
-                    if !matches!(other, R::Refused(_)) {
-                        self.unexpected(out, "mismatched prepaid response");
-                    }
-                    self.settlement_incomplete = true;
-                    self.retries = 0;
-                }
-            },
-            Pending::Return => match resp {
-                R::Returned { amount } => {
-                    self.returned = self.returned.saturating_add(amount);
-                    self.reservation = 0;
-                    self.reservation_open = false;
-                    self.retries = 0;
-                }
-                R::Refused(Refusal::LedgerUnavailable)
-                    if self.retries < self.cfg.settle_retries =>
-                {
-                    self.retries += 1;
+            Pending::Return => {
+                if self.on_returned(resp, out) {
                     self.resend(Pending::Return, req, out);
                 }
-                other => {
-                    if !matches!(other, R::Refused(_)) {
-                        self.unexpected(out, "mismatched prepaid response");
-                    }
-                    // Left to the ledger's expiry of dead reservations.
-                    self.settlement_incomplete = true;
-                    self.reservation_open = false;
-                    self.retries = 0;
+            }
+            Pending::Settle { .. } => {
+                self.pending = Some((pending, req));
+                self.unexpected(out, "single answer to a settlement");
+            }
+        }
+    }
+
+    /// The answers to a Deduct + Return pair.
+    fn on_settled(
+        &mut self,
+        deducted: PrepaidResponse,
+        returned: PrepaidResponse,
+        out: &mut Vec<Action>,
+    ) {
+        let Some((Pending::Settle { ret }, deduct)) = self.pending.take() else {
+            self.unexpected(out, "settlement answer without settlement");
+            return;
+        };
+        let Some(account) = self.account.clone() else {
+            return;
+        };
+        let ret = PrepaidRequest::Return { key: ret, account };
+        if self.on_deducted(deducted, out) {
+            // Nothing was changed (the ledger refused both): the same pair, same keys, again.
+            self.settle(deduct, ret, out);
+        } else if self.on_returned(returned, out) {
+            self.resend(Pending::Return, ret, out);
+        }
+    }
+
+    /// Book a Deduct's answer; `true` if it should be sent again (same key).
+    fn on_deducted(&mut self, resp: PrepaidResponse, out: &mut Vec<Action>) -> bool {
+        use PrepaidResponse as R;
+        match resp {
+            R::Deducted { amount } => {
+                self.charged = self.charged.saturating_add(amount);
+                self.reservation = self.reservation.saturating_sub(amount);
+                self.retries = 0;
+                false
+            }
+            R::Refused(Refusal::LedgerUnavailable) if self.retries < self.cfg.settle_retries => {
+                self.retries += 1;
+                true
+            }
+            other => {
+                if !matches!(other, R::Refused(_)) {
+                    self.unexpected(out, "mismatched prepaid response");
                 }
-            },
+                self.settlement_incomplete = true;
+                self.retries = 0;
+                false
+            }
+        }
+    }
+
+    /// Book a Return's answer; `true` if it should be sent again (same key).
+    fn on_returned(&mut self, resp: PrepaidResponse, out: &mut Vec<Action>) -> bool {
+        use PrepaidResponse as R;
+        match resp {
+            R::Returned { amount } => {
+                self.returned = self.returned.saturating_add(amount);
+                self.reservation = 0;
+                self.reservation_open = false;
+                self.retries = 0;
+                false
+            }
+            R::Refused(Refusal::LedgerUnavailable) if self.retries < self.cfg.settle_retries => {
+                self.retries += 1;
+                true
+            }
+            other => {
+                if !matches!(other, R::Refused(_)) {
+                    self.unexpected(out, "mismatched prepaid response");
+                }
+                // Left to the ledger's expiry of dead reservations.
+                self.settlement_incomplete = true;
+                self.reservation_open = false;
+                self.retries = 0;
+                false
+            }
         }
     }
 
@@ -1255,11 +1318,13 @@ impl Call {
                 let used = self.final_used();
                 if used > 0 {
                     let key = self.next_key();
-                    self.request(
-                        Pending::Deduct,
-                        PrepaidRequest::Deduct { key, account, used },
-                        out,
-                    );
+                    let deduct = PrepaidRequest::Deduct {
+                        key,
+                        account: account.clone(),
+                        used,
+                    };
+                    let key = self.next_key();
+                    self.settle(deduct, PrepaidRequest::Return { key, account }, out);
                     return;
                 }
             }
@@ -1384,6 +1449,16 @@ impl Call {
         self.prepaid_requests = self.prepaid_requests.saturating_add(1);
         self.pending = Some((pending, req.clone()));
         out.push(Action::Prepaid(req));
+    }
+
+    /// Claims 7 and 8 together: the Deduct, then the Return, in one trip to the ledger.
+    fn settle(&mut self, deduct: PrepaidRequest, ret: PrepaidRequest, out: &mut Vec<Action>) {
+        let Some(ret_key) = ret.key() else {
+            return;
+        };
+        self.prepaid_requests = self.prepaid_requests.saturating_add(2);
+        self.pending = Some((Pending::Settle { ret: ret_key }, deduct.clone()));
+        out.push(Action::Settle { deduct, ret });
     }
 
     /// Retry with the same idempotency key.

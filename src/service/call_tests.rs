@@ -71,6 +71,25 @@ fn connect(n: &str) -> Op {
     }
 }
 
+/// The settlement of the call's reservation: Deduct `used` with `deduct_key`, then Return with
+/// the next key.
+fn settle(deduct_key: OpKey, account: &str, used: Money) -> Action {
+    Action::Settle {
+        deduct: PrepaidRequest::Deduct {
+            key: deduct_key,
+            account: acc(account),
+            used,
+        },
+        ret: PrepaidRequest::Return {
+            key: OpKey {
+                call: deduct_key.call,
+                seq: deduct_key.seq + 1,
+            },
+            account: acc(account),
+        },
+    }
+}
+
 fn send(ops: Vec<Op>) -> Action {
     Action::Send {
         ops,
@@ -132,6 +151,17 @@ impl H {
 
     fn pp(&mut self, r: PrepaidResponse) -> Vec<Action> {
         self.ev(5, CallEvent::Prepaid(r))
+    }
+
+    /// The ledger's answers to a settlement: `deducted`, then `returned`.
+    fn settled(&mut self, deducted: Money, returned: Money) -> Vec<Action> {
+        self.ev(
+            5,
+            CallEvent::Settled(
+                PrepaidResponse::Deducted { amount: deducted },
+                PrepaidResponse::Returned { amount: returned },
+            ),
+        )
     }
 
     fn bcsm(&mut self, dt_ms: u64, e: BcsmEvent) -> Vec<Action> {
@@ -264,28 +294,13 @@ fn claim_1b_prepaid_full_call_with_reapply_deduct_return() {
     let a = h.report(30_000, 1500, false);
     assert_eq!(
         a,
-        vec![
-            end(vec![release(16)]),
-            Action::Prepaid(PrepaidRequest::Deduct {
-                key: key(1, 2),
-                account: acc("ACC-1002"),
-                used: 5
-            }),
-        ]
+        vec![end(vec![release(16)]), settle(key(1, 2), "ACC-1002", 5),]
     );
     assert!(h
         .bcsm(0, BcsmEvent::Disconnect { leg: Leg::Calling })
         .is_empty());
-    // Claim 7 then claim 8.
-    let a = h.pp(PrepaidResponse::Deducted { amount: 5 });
-    assert_eq!(
-        a,
-        vec![Action::Prepaid(PrepaidRequest::Return {
-            key: key(1, 3),
-            account: acc("ACC-1002")
-        })]
-    );
-    let a = h.pp(PrepaidResponse::Returned { amount: 5 });
+    // Claim 7 then claim 8, answered together.
+    let a = h.settled(5, 5);
     let c = cdr_of(&a);
     assert_eq!(without_cdr(a), vec![Action::Done]);
     assert_eq!(c.outcome, Outcome::Answered);
@@ -312,14 +327,7 @@ fn disconnect_before_final_report_waits_for_it() {
     let a = h.report(0, 610, false);
     assert_eq!(
         a,
-        vec![
-            end(vec![release(16)]),
-            Action::Prepaid(PrepaidRequest::Deduct {
-                key: key(1, 1),
-                account: acc("ACC-1002"),
-                used: 10
-            }),
-        ]
+        vec![end(vec![release(16)]), settle(key(1, 1), "ACC-1002", 10),]
     );
 }
 
@@ -335,15 +343,11 @@ fn disconnect_without_final_report_settles_on_the_wall_clock() {
         a,
         vec![
             end(vec![release(16)]),
-            Action::Prepaid(PrepaidRequest::Deduct {
-                key: key(1, 1),
-                account: acc("ACC-1002"),
-                used: 5 // 50 s (up to the disconnect) → 1 min
-            }),
+            // 50 s (up to the disconnect) → 1 min = 5
+            settle(key(1, 1), "ACC-1002", 5),
         ]
     );
-    h.pp(PrepaidResponse::Deducted { amount: 5 });
-    let c = cdr_of(&h.pp(PrepaidResponse::Returned { amount: 5 }));
+    let c = cdr_of(&h.settled(5, 5));
     assert_eq!(c.outcome, Outcome::Answered);
     assert_eq!(c.answered_100ms, 500);
 }
@@ -377,11 +381,13 @@ fn last_slice_releases_at_the_limit_with_tone() {
         &a[..],
         [
             Action::Send { .. },
-            Action::Prepaid(PrepaidRequest::Deduct { used: 2, .. })
+            Action::Settle {
+                deduct: PrepaidRequest::Deduct { used: 2, .. },
+                ret: PrepaidRequest::Return { .. }
+            }
         ]
     ));
-    h.pp(PrepaidResponse::Deducted { amount: 2 });
-    let c = cdr_of(&h.pp(PrepaidResponse::Returned { amount: 1 }));
+    let c = cdr_of(&h.settled(2, 1));
     assert_eq!(c.outcome, Outcome::ReleasedForCredit);
     assert_eq!((c.reserved, c.charged, c.returned), (3, 2, 1));
 }
@@ -420,17 +426,9 @@ fn reapply_ledger_unavailable_releases_and_deducts_in_settlement() {
     let a = h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
     assert_eq!(
         a,
-        vec![
-            end(vec![release(41)]),
-            Action::Prepaid(PrepaidRequest::Deduct {
-                key: key(1, 2),
-                account: acc("ACC-1002"),
-                used: 10
-            }),
-        ]
+        vec![end(vec![release(41)]), settle(key(1, 2), "ACC-1002", 10),]
     );
-    h.pp(PrepaidResponse::Deducted { amount: 10 });
-    let c = cdr_of(&h.pp(PrepaidResponse::Returned { amount: 0 }));
+    let c = cdr_of(&h.settled(10, 0));
     assert_eq!(c.outcome, Outcome::LedgerUnavailable);
     assert!(c.reconciles());
 }
@@ -773,20 +771,7 @@ fn abort_policies() {
         let a = h.ev(30_000, CallEvent::Aborted);
         match deduct {
             Some(used) => {
-                assert_eq!(
-                    a,
-                    vec![Action::Prepaid(PrepaidRequest::Deduct {
-                        key: key(1, 1),
-                        account: acc("ACC-1002"),
-                        used
-                    })],
-                    "{policy:?}"
-                );
-                let a = h.pp(PrepaidResponse::Deducted { amount: used });
-                assert!(matches!(
-                    &a[..],
-                    [Action::Prepaid(PrepaidRequest::Return { .. })]
-                ));
+                assert_eq!(a, vec![settle(key(1, 1), "ACC-1002", used)], "{policy:?}");
             }
             None => assert_eq!(
                 a,
@@ -798,7 +783,10 @@ fn abort_policies() {
             ),
         }
         let returned = 10 - deduct.unwrap_or(0);
-        let a = h.pp(PrepaidResponse::Returned { amount: returned });
+        let a = match deduct {
+            Some(used) => h.settled(used, returned),
+            None => h.pp(PrepaidResponse::Returned { amount: returned }),
+        };
         let cdr = cdr_of(&a);
         assert_eq!(cdr.outcome, Outcome::Aborted);
         assert_eq!(cdr.release_cause, None);
@@ -817,17 +805,9 @@ fn charge_known_is_capped_at_the_period_and_reservation() {
     let a = h.ev(3_600_000, CallEvent::Timeout);
     assert_eq!(
         a,
-        vec![
-            end(vec![release(102)]),
-            Action::Prepaid(PrepaidRequest::Deduct {
-                key: key(1, 1),
-                account: acc("ACC-1002"),
-                used: 10
-            }),
-        ]
+        vec![end(vec![release(102)]), settle(key(1, 1), "ACC-1002", 10),]
     );
-    h.pp(PrepaidResponse::Deducted { amount: 10 });
-    let c = cdr_of(&h.pp(PrepaidResponse::Returned { amount: 0 }));
+    let c = cdr_of(&h.settled(10, 0));
     assert_eq!(c.outcome, Outcome::Timeout);
     assert_eq!(c.answered_100ms, 1200);
 }
@@ -858,16 +838,8 @@ fn abort_while_reapplying_settles_after_the_answer() {
     assert!(h.ev(1_000, CallEvent::Aborted).is_empty());
     // Reapply granted after the abort: 1 s more since the report → 121 s → 3 min = 15.
     let a = h.pp(PrepaidResponse::Granted { granted: 10 });
-    assert_eq!(
-        a,
-        vec![Action::Prepaid(PrepaidRequest::Deduct {
-            key: key(1, 2),
-            account: acc("ACC-1002"),
-            used: 5
-        })]
-    );
-    h.pp(PrepaidResponse::Deducted { amount: 5 });
-    let c = cdr_of(&h.pp(PrepaidResponse::Returned { amount: 5 }));
+    assert_eq!(a, vec![settle(key(1, 2), "ACC-1002", 5)]);
+    let c = cdr_of(&h.settled(5, 5));
     assert_eq!((c.reserved, c.charged, c.returned), (20, 15, 5));
 }
 
@@ -893,23 +865,26 @@ fn timeouts_in_each_phase_end_the_call() {
 fn settlement_retries_with_the_same_key_then_gives_up() {
     let mut h = answered_bob(&cfg());
     h.report(10_000, 100, false);
-    let want = Action::Prepaid(PrepaidRequest::Deduct {
-        key: key(1, 1),
-        account: acc("ACC-1002"),
-        used: 5,
-    });
+    let want = settle(key(1, 1), "ACC-1002", 5);
+    let unavailable = || PrepaidResponse::Refused(Refusal::LedgerUnavailable);
+    // The pair is sent again with the same keys while the Deduct is refused for the ledger …
     for _ in 0..2 {
         assert_eq!(
-            h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable)),
+            h.ev(5, CallEvent::Settled(unavailable(), unavailable())),
             vec![want.clone()]
         );
     }
-    let a = h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
+    // … then the Deduct is given up and the Return (its first answer came with the pair) is
+    // retried alone, as often as any settlement request.
+    let a = h.ev(5, CallEvent::Settled(unavailable(), unavailable()));
     assert!(
         matches!(&a[..], [Action::Prepaid(PrepaidRequest::Return { key: k, .. })] if k.seq == 2)
     );
-    h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
-    h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
+    let a = h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
+    assert!(matches!(
+        &a[..],
+        [Action::Prepaid(PrepaidRequest::Return { .. })]
+    ));
     let a = h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
     let c = cdr_of(&a);
     assert!(c.settlement_incomplete);
@@ -1180,6 +1155,11 @@ fn run_call(
                 Action::Prepaid(req) => {
                     let r = ledger.handle(&req);
                     queue.insert(0, CallEvent::Prepaid(r));
+                }
+                Action::Settle { deduct, ret } => {
+                    let d = ledger.handle(&deduct);
+                    let r = ledger.handle(&ret);
+                    queue.insert(0, CallEvent::Settled(d, r));
                 }
                 Action::Cdr(c) => cdr = Some(*c),
                 Action::Done => {}
@@ -1476,36 +1456,57 @@ fn arb_initial() -> impl Strategy<Value = CallEvent> {
     })
 }
 
+/// The prepaid requests an action carries: one, or the settlement's Deduct and Return.
+fn requests_of(a: &Action) -> Option<Vec<PrepaidRequest>> {
+    match a {
+        Action::Prepaid(r) => Some(vec![r.clone()]),
+        Action::Settle { deduct, ret } => Some(vec![deduct.clone(), ret.clone()]),
+        _ => None,
+    }
+}
+
+/// The event carrying the answers to [`requests_of`]'s requests.
+fn answers_event(mut answers: Vec<PrepaidResponse>) -> CallEvent {
+    match (answers.pop(), answers.pop()) {
+        (Some(ret), Some(deducted)) => CallEvent::Settled(deducted, ret),
+        (Some(one), None) => CallEvent::Prepaid(one),
+        _ => CallEvent::Prepaid(PrepaidResponse::Refused(Refusal::LedgerUnavailable)),
+    }
+}
+
 /// Drive to the end after `Aborted`: answer every prepaid request with a well-formed success
 /// (or the given responder), until the machine stops asking.
 fn drain(
     call: &mut Call,
     now: &mut Timestamp,
-    mut pending: Option<PrepaidRequest>,
+    mut pending: Option<Vec<PrepaidRequest>>,
     ledger: &mut Option<FakeLedger>,
 ) {
     for _ in 0..100 {
-        let Some(req) = pending.take() else { break };
-        let r = match ledger {
-            Some(l) => l.handle(&req),
-            None => match req {
-                PrepaidRequest::Authenticate { .. } => {
-                    PrepaidResponse::Authenticated { available: 0 }
-                }
-                PrepaidRequest::ApplyFee { want, .. } | PrepaidRequest::Reapply { want, .. } => {
-                    PrepaidResponse::Granted { granted: want }
-                }
-                PrepaidRequest::Deduct { used, .. } => PrepaidResponse::Deducted { amount: used },
-                PrepaidRequest::Return { .. } => PrepaidResponse::Returned { amount: 0 },
-            },
-        };
+        let Some(reqs) = pending.take() else { break };
+        let answers = reqs
+            .into_iter()
+            .map(|req| match ledger {
+                Some(l) => l.handle(&req),
+                None => match req {
+                    PrepaidRequest::Authenticate { .. } => {
+                        PrepaidResponse::Authenticated { available: 0 }
+                    }
+                    PrepaidRequest::ApplyFee { want, .. }
+                    | PrepaidRequest::Reapply { want, .. } => {
+                        PrepaidResponse::Granted { granted: want }
+                    }
+                    PrepaidRequest::Deduct { used, .. } => {
+                        PrepaidResponse::Deducted { amount: used }
+                    }
+                    PrepaidRequest::Return { .. } => PrepaidResponse::Returned { amount: 0 },
+                },
+            })
+            .collect();
         *now += 1;
         let mut out = Vec::new();
-        call.handle(*now, CallEvent::Prepaid(r), &mut out);
-        pending = out.into_iter().find_map(|a| match a {
-            Action::Prepaid(r) => Some(r),
-            _ => None,
-        });
+        call.handle(*now, answers_event(answers), &mut out);
+        pending = out.iter().find_map(requests_of);
     }
 }
 
@@ -1519,7 +1520,11 @@ proptest! {
     fn chaos_never_panics_and_always_ends(
         initial in arb_initial(),
         events in prop::collection::vec(
-            prop_oneof![3 => arb_ssp_event(), 2 => arb_response().prop_map(CallEvent::Prepaid)],
+            prop_oneof![
+                3 => arb_ssp_event(),
+                2 => arb_response().prop_map(CallEvent::Prepaid),
+                1 => (arb_response(), arb_response()).prop_map(|(d, r)| CallEvent::Settled(d, r)),
+            ],
             0..40),
         dts in prop::collection::vec(0u64..200_000, 40),
     ) {
@@ -1532,10 +1537,7 @@ proptest! {
             call.handle(now, e, &mut out);
         }
         call.handle(now, CallEvent::Aborted, &mut out);
-        let mut last = out.iter().rev().find_map(|a| match a {
-            Action::Prepaid(r) => Some(r.clone()),
-            _ => None,
-        });
+        let mut last = out.iter().rev().find_map(requests_of);
         if !call.prepaid_pending() { last = None; }
         drain(&mut call, &mut now, last, &mut None);
         let mut tail = Vec::new();
@@ -1562,12 +1564,12 @@ proptest! {
         let mut now = T0;
         let mut out = Vec::new();
         call.handle(now, initial, &mut out);
-        let mut outstanding: Option<PrepaidRequest> = None;
+        let mut outstanding: Option<Vec<PrepaidRequest>> = None;
         let mut all = Vec::new();
-        let take = |out: &mut Vec<Action>, outstanding: &mut Option<PrepaidRequest>, all: &mut Vec<Action>| {
+        let take = |out: &mut Vec<Action>, outstanding: &mut Option<Vec<PrepaidRequest>>, all: &mut Vec<Action>| {
             for a in out.drain(..) {
-                if let Action::Prepaid(r) = &a {
-                    *outstanding = Some(r.clone());
+                if let Some(r) = requests_of(&a) {
+                    *outstanding = Some(r);
                 }
                 all.push(a);
             }
@@ -1576,9 +1578,9 @@ proptest! {
         for (e, answer_first, dt) in events {
             now += dt;
             if answer_first {
-                if let (Some(req), Some(l)) = (outstanding.take(), ledger.as_mut()) {
-                    let r = l.handle(&req);
-                    call.handle(now, CallEvent::Prepaid(r), &mut out);
+                if let (Some(reqs), Some(l)) = (outstanding.take(), ledger.as_mut()) {
+                    let answers = reqs.iter().map(|r| l.handle(r)).collect();
+                    call.handle(now, answers_event(answers), &mut out);
                     take(&mut out, &mut outstanding, &mut all);
                 }
             }
