@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 enum Cmd {
     Line(String),
@@ -34,17 +34,33 @@ impl CdrSink {
         let (tx, rx) = mpsc::channel::<Cmd>();
         thread::Builder::new()
             .name("cdr-writer".into())
-            .spawn(move || loop {
-                match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(Cmd::Line(l)) => w.line(&l),
-                    Ok(Cmd::Flush(done)) => {
-                        w.flush();
-                        let _ = done.send(());
+            .spawn(move || {
+                let mut flushed = Instant::now();
+                loop {
+                    let first = match rx.recv_timeout(FLUSH_EVERY) {
+                        Ok(cmd) => cmd,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            w.flush();
+                            flushed = Instant::now();
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => {
+                            w.flush();
+                            return;
+                        }
+                    };
+                    if w.run(first) {
+                        // Let lines gather: while this thread is not waiting in `recv`, senders
+                        // queue without waking it, so under load it wakes ~200 times a second,
+                        // not once per call.
+                        thread::sleep(GATHER);
                     }
-                    Err(mpsc::RecvTimeoutError::Timeout) => w.flush(),
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    while let Ok(cmd) = rx.try_recv() {
+                        w.run(cmd);
+                    }
+                    if flushed.elapsed() >= FLUSH_EVERY {
                         w.flush();
-                        return;
+                        flushed = Instant::now();
                     }
                 }
             })?;
@@ -76,6 +92,12 @@ impl CdrSink {
     }
 }
 
+/// Lines reach the file at least this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// How long the writer lets CDR lines gather after waking for one.
+const GATHER: Duration = Duration::from_millis(5);
+
 struct Writer {
     dir: PathBuf,
     rotate_bytes: u64,
@@ -98,6 +120,21 @@ impl Writer {
             rotations: 0,
             failed: false,
         })
+    }
+
+    /// Carry out one command; `true` if it was a line (more are likely to follow).
+    fn run(&mut self, cmd: Cmd) -> bool {
+        match cmd {
+            Cmd::Line(l) => {
+                self.line(&l);
+                true
+            }
+            Cmd::Flush(done) => {
+                self.flush();
+                let _ = done.send(());
+                false
+            }
+        }
     }
 
     fn line(&mut self, l: &str) {

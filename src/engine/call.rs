@@ -83,7 +83,8 @@ pub struct CallActor {
 }
 
 impl CallActor {
-    /// Start the actor for a new dialogue on the next arbiter, and register it.
+    /// Start the actor for a new dialogue, on the current (the link's) arbiter or the next one
+    /// (see [`Engine::calls_on_link_arbiter`]), and register it.
     pub fn spawn(
         engine: &Arc<Engine>,
         tid: strowger_tcap::TransactionId,
@@ -139,9 +140,14 @@ impl CallActor {
             gone: false,
             span,
         };
-        let started = engine.arbiter().spawn_fn(move || {
+        let started = if engine.calls_on_link_arbiter() {
             Context::with_receiver(rx).run(actor);
-        });
+            true
+        } else {
+            engine.arbiter().spawn_fn(move || {
+                Context::with_receiver(rx).run(actor);
+            })
+        };
         if !started {
             // The arbiter is gone (shutting down): the dialogue was never served.
             engine.table.remove(&key);

@@ -314,6 +314,7 @@ impl Actor for Link {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        self.engine.link_up(true);
         metrics::gauge!(m::M3UA_LINKS, "state" => self.label).increment(1.0);
         if self.engine.m3ua_role() == strowger_m3ua::Role::Asp {
             if let Err(e) = self.assoc.start(Instant::now()) {
@@ -324,6 +325,7 @@ impl Actor for Link {
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.engine.link_up(false);
         metrics::gauge!(m::M3UA_LINKS, "state" => self.label).decrement(1.0);
         self.tx.close();
         tracing::info!(link = self.tx.id, peer = %self.peer(), "link closed");

@@ -77,6 +77,7 @@ pub struct Engine {
     next_tid: AtomicU32,
     next_call: AtomicU64,
     next_link: AtomicU64,
+    links: AtomicUsize,
     overloaded: AtomicBool,
 }
 
@@ -105,6 +106,7 @@ impl Engine {
             next_tid: AtomicU32::new(rand::random::<u32>() | 1),
             next_call: AtomicU64::new(node | base),
             next_link: AtomicU64::new(1),
+            links: AtomicUsize::new(0),
             overloaded: AtomicBool::new(false),
         })
     }
@@ -156,7 +158,24 @@ impl Engine {
         self.next_link.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The arbiter for the next call actor (round robin).
+    /// A link actor started (`true`) or stopped.
+    pub(crate) fn link_up(&self, up: bool) {
+        if up {
+            self.links.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.links.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a new call actor should run on the arbiter of the link that carried its
+    /// TC-BEGIN: when there are at least as many links as arbiters, the links already spread
+    /// the load over the cores, and a call on its link's thread exchanges every message with
+    /// it without crossing threads. With fewer links, calls are spread round robin.
+    pub fn calls_on_link_arbiter(&self) -> bool {
+        self.links.load(Ordering::Relaxed) >= self.arbiters.len().max(1)
+    }
+
+    /// The arbiter for the next call actor or link (round robin).
     pub fn arbiter(&self) -> ArbiterHandle {
         let i = self.next_arbiter.fetch_add(1, Ordering::Relaxed) % self.arbiters.len().max(1);
         self.arbiters
@@ -224,18 +243,44 @@ pub fn accept_loop(engine: Arc<Engine>, listener: tokio::net::TcpListener) {
                 continue;
             }
             let _ = stream.set_nodelay(true);
-            let local = stream.local_addr().unwrap_or(peer);
-            let (read, write) = stream.into_split();
-            let id = engine.next_link_id();
-            let tx = writer::spawn_writer(id, peer, local, write, engine.trace.clone());
-            tracing::info!(link = id, %peer, "link connected");
-            let max = engine.config.m3ua.max_message_bytes;
+            // The link (its reader, writer and, while links are at least as many as arbiters,
+            // its calls) lives on one arbiter, chosen round robin.
+            let stream = match stream.into_std() {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "cannot take over the link socket");
+                    continue;
+                }
+            };
             let e = engine.clone();
-            link::Link::create(move |ctx| {
-                ctx.add_stream(link::frames(read, max));
-                link::Link::new(e, tx)
-            });
+            let started = engine
+                .arbiter()
+                .spawn_fn(move || start_link(e, stream, peer));
+            if !started {
+                tracing::warn!(%peer, "no arbiter to run the link (shutting down)");
+            }
         }
+    });
+}
+
+/// Start the actors of one accepted link on the current arbiter.
+fn start_link(engine: Arc<Engine>, stream: std::net::TcpStream, peer: SocketAddr) {
+    let stream = match tokio::net::TcpStream::from_std(stream) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%peer, error = %e, "cannot register the link socket");
+            return;
+        }
+    };
+    let local = stream.local_addr().unwrap_or(peer);
+    let (read, write) = stream.into_split();
+    let id = engine.next_link_id();
+    let tx = writer::spawn_writer(id, peer, local, write, engine.trace.clone());
+    tracing::info!(link = id, %peer, "link connected");
+    let max = engine.config.m3ua.max_message_bytes;
+    link::Link::create(move |ctx| {
+        ctx.add_stream(link::frames(read, max));
+        link::Link::new(engine, tx)
     });
 }
 
