@@ -264,5 +264,21 @@ enabled = false
     node.child.kill().unwrap();
     node.child.wait().unwrap();
     assert!(completed_calls > 0, "calls ran between the kills");
+    // ledger.preallocate is on by default: the journal went into preallocated segments
+    // (segment_bytes long, records followed by zeros) and replayed across every kill.
+    let ledger_dir = dir.path().join("data").join("ledger");
+    let segments: Vec<(String, u64)> = std::fs::read_dir(&ledger_dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            (name.starts_with("journal-") && name.ends_with(".log"))
+                .then(|| (name, e.metadata().unwrap().len()))
+        })
+        .collect();
+    assert!(
+        segments.iter().any(|(_, len)| *len == 65536),
+        "no preallocated segment: {segments:?}"
+    );
     eprintln!("crash test: {kills} kills, {completed_calls} completed calls");
 }

@@ -1,32 +1,68 @@
-//! Append-only journal segments `journal-<first seq, 20 digits>.log` and their replay.
+//! Journal segments `journal-<first seq, 20 digits>.log` and their replay.
 //!
-//! Replay rules: records must carry consecutive sequence numbers across all segments. A bad or
-//! incomplete record at the end of the *last* segment, with no good record after it, is a torn
-//! write from a crash: it is truncated away and logged. Anything else that does not read back is
-//! corruption and stops start-up with the file and byte offset.
+//! Records are written at increasing offsets of the open segment. With `ledger.preallocate` (and
+//! fsync on) a background *preparer* keeps one spare segment ready in the directory,
+//! `journal-spare.tmp`: `segment_bytes` of zeros written for real and fsynced. When the writer
+//! starts a new segment it adopts the spare (rename to the segment's name, write from offset 0,
+//! directory fsync after the first batch), so its `fdatasync`s overwrite allocated blocks and
+//! never have to commit a new file size. Without a ready spare it creates a plain segment and
+//! extends it as before; once a spare is ready it moves to it at the next batch.
+//!
+//! Replay rules: records must carry consecutive sequence numbers across all segments. A segment's
+//! records end where the rest of the file is zeros (unused preallocated space), in any segment.
+//! A bad or incomplete record at the end of the *last* segment, with no good record after it, is
+//! a torn write from a crash: it is truncated away and logged. So is a hole of zeros in the last
+//! segment's last batch (pages of an unsynced batch reaching the disk out of order in a power
+//! loss; see [`replay`]). Anything else that does not read back is corruption and stops start-up
+//! with the file and byte offset.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
 
 use super::account::Event;
 use super::record::{decode_event, read_record, ReadRecord};
 use super::LedgerError;
 
+/// File name of the spare (preallocated, not yet adopted) segment. Not a segment: replay and
+/// pruning ignore it, and start-up removes a leftover one (it may be half-filled after a crash).
+pub const SPARE_FILE: &str = "journal-spare.tmp";
+
+/// Zeros are written into a spare in chunks of this size…
+const SPARE_CHUNK: usize = 1 << 20;
+/// … with an `fdatasync` after every this many bytes, so the preparer never has a large burst of
+/// dirty pages in front of the writer's `fdatasync`.
+const SPARE_SYNC_EVERY: u64 = 8 << 20;
+
 /// File operations of the journal writer, behind a trait so tests can inject faults.
 pub trait Storage: Send + Sync + 'static {
-    /// Create a new, empty segment file for appending.
+    /// Create a new, empty segment file; writes start at offset 0 and extend it.
     fn create_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>>;
-    /// Open an existing segment for appending at its end.
-    fn open_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>>;
+    /// Open an existing segment for writing at byte offset `at` (its good length: everything
+    /// after it is zeros or nothing).
+    fn open_segment(&self, path: &Path, at: u64) -> io::Result<Box<dyn SegmentFile>>;
+    /// Create (or replace) `path` holding `bytes` zero bytes, written for real (not a hole, not
+    /// `fallocate`: unwritten extents would still need a metadata change on first write) and
+    /// fsynced. Gives up with an error as soon as `cancel` is set.
+    fn prepare_spare(&self, path: &Path, bytes: u64, cancel: &AtomicBool) -> io::Result<()>;
+    /// Rename the prepared spare to the segment `path` and open it for writing at offset 0.
+    /// Refuses to replace an existing non-empty file. The caller fsyncs the directory.
+    fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>>;
     /// Make the directory's entries (new files, renames) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
 }
 
-/// An open segment file.
+/// An open segment file with a write position.
 pub trait SegmentFile: Send {
-    /// Append some of `buf`; returns how much was written (may be short).
+    /// Write some of `buf` at the current position (positional write, not append) and advance
+    /// the position by what was written; returns how much that was (may be short).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
     /// `fdatasync`.
     fn sync_data(&mut self) -> io::Result<()>;
@@ -36,28 +72,68 @@ pub trait SegmentFile: Send {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsStorage;
 
-struct FsFile(File);
+struct FsFile {
+    file: File,
+    pos: u64,
+}
 
 impl SegmentFile for FsFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
+        let n = self.file.write_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
     }
     fn sync_data(&mut self) -> io::Result<()> {
-        self.0.sync_data()
+        self.file.sync_data()
     }
 }
 
 impl Storage for FsStorage {
     fn create_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
-        let f = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(path)?;
-        Ok(Box::new(FsFile(f)))
+        let file = OpenOptions::new().create_new(true).write(true).open(path)?;
+        Ok(Box::new(FsFile { file, pos: 0 }))
     }
-    fn open_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
-        let f = OpenOptions::new().append(true).open(path)?;
-        Ok(Box::new(FsFile(f)))
+    fn open_segment(&self, path: &Path, at: u64) -> io::Result<Box<dyn SegmentFile>> {
+        let file = OpenOptions::new().write(true).open(path)?;
+        Ok(Box::new(FsFile { file, pos: at }))
+    }
+    fn prepare_spare(&self, path: &Path, bytes: u64, cancel: &AtomicBool) -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        let zeros = vec![0u8; SPARE_CHUNK];
+        let (mut done, mut unsynced) = (0u64, 0u64);
+        while done < bytes {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+            }
+            let n = (bytes - done).min(SPARE_CHUNK as u64) as usize;
+            f.write_all(&zeros[..n])?;
+            done += n as u64;
+            unsynced += n as u64;
+            if unsynced >= SPARE_SYNC_EVERY {
+                f.sync_data()?;
+                unsynced = 0;
+            }
+        }
+        f.sync_all()
+    }
+    fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
+        match fs::metadata(path) {
+            Ok(md) if md.len() > 0 => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not empty", path.display()),
+                ))
+            }
+            _ => {}
+        }
+        // Open first: if the rename then fails, nothing has changed.
+        let file = OpenOptions::new().write(true).open(spare)?;
+        fs::rename(spare, path)?;
+        Ok(Box::new(FsFile { file, pos: 0 }))
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         sync_dir(dir)
@@ -74,6 +150,11 @@ pub fn segment_path(dir: &Path, first_seq: u64) -> PathBuf {
     dir.join(format!("journal-{first_seq:020}.log"))
 }
 
+/// The path of the spare segment in `dir`.
+pub fn spare_path(dir: &Path) -> PathBuf {
+    dir.join(SPARE_FILE)
+}
+
 /// A segment on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentInfo {
@@ -83,7 +164,7 @@ pub struct SegmentInfo {
     pub path: PathBuf,
 }
 
-/// The segments in `dir`, by first sequence number.
+/// The segments in `dir`, by first sequence number (the spare is not one).
 pub fn list_segments(dir: &Path) -> io::Result<Vec<SegmentInfo>> {
     let mut v = Vec::new();
     for entry in fs::read_dir(dir)? {
@@ -113,7 +194,7 @@ pub struct ReplayOutcome {
     pub last_seq: u64,
     /// The last segment, its good length and the sequence number its next record must carry.
     pub tail: Option<(PathBuf, u64, u64)>,
-    /// Bytes of torn tail truncated, if any.
+    /// Bytes of torn tail truncated (including preallocated zeros cut with it), if any.
     pub truncated: Option<u64>,
     /// Records passed to the callback.
     pub replayed: u64,
@@ -127,20 +208,58 @@ fn corrupt(path: &Path, offset: usize, reason: &'static str) -> LedgerError {
     }
 }
 
-/// Whether any good record with a plausible sequence number starts somewhere in `buf[1..]`.
-fn good_record_follows(buf: &[u8], expected: u64) -> bool {
+/// Offset of the first good record with a plausible sequence number starting in
+/// `buf[1..scan_end]` (no record starts in the all-zero rest: its sequence number is ≥ 1).
+fn first_good_record(buf: &[u8], scan_end: usize, expected: u64) -> Option<usize> {
     let horizon = expected.saturating_add(buf.len() as u64);
-    (1..buf.len()).any(|off| match read_record(&buf[off..]) {
+    (1..scan_end.min(buf.len())).find(|&off| match read_record(&buf[off..]) {
         ReadRecord::Ok { seq, .. } => seq >= expected && seq < horizon,
         _ => false,
     })
 }
 
+/// Disk sector: the smallest unit a power loss leaves either written or not.
+const SECTOR: usize = 512;
+
+/// Whether the bad region of the last segment from `pos` (a good record follows at `good`, the
+/// last non-zero byte is before `data_end`) looks like the last batch with some of its sectors
+/// never written: all of it lies within one batch (`max_batch` bytes) of `pos`, and before the
+/// next good record there is a sector (from `pos` on) that is all zeros — the preallocated
+/// content of a sector the crash kept from the disk. A flipped bit or a garbled record does not
+/// zero a sector, so those remain corruption.
+fn lost_sectors_of_last_batch(
+    buf: &[u8],
+    pos: usize,
+    good: usize,
+    data_end: usize,
+    max_batch: u64,
+) -> bool {
+    if (data_end - pos) as u64 > max_batch {
+        return false;
+    }
+    let mut b = (pos / SECTOR + 1) * SECTOR;
+    while b <= good {
+        let from = (b - SECTOR).max(pos);
+        if buf[from..b].iter().all(|&x| x == 0) {
+            return true;
+        }
+        b += SECTOR;
+    }
+    false
+}
+
 /// Read every segment in `dir` and pass each event with sequence number > `after_seq` to `f`.
 /// Truncates a torn tail of the last segment.
+///
+/// `max_batch` is the most bytes one group commit writes. Only the last batch can be unsynced
+/// at a crash; writing into preallocated zeros, a power loss can put some of its pages on disk
+/// and not others, leaving a hole of zeros with good records after it. Such a hole in the last
+/// segment within `max_batch` of the end of its data is a torn tail too (no record after it was
+/// acknowledged); further back, or in another segment, it is corruption.
 pub fn replay(
     dir: &Path,
     after_seq: u64,
+    max_batch: u64,
     mut f: impl FnMut(u64, Event),
 ) -> Result<ReplayOutcome, LedgerError> {
     let io_err = |source| LedgerError::Io {
@@ -206,11 +325,27 @@ pub fn replay(
                     next += 1;
                 }
                 ReadRecord::Incomplete | ReadRecord::Bad => {
-                    if !last || good_record_follows(&buf[pos..], next) {
+                    let Some(nz) = buf[pos..].iter().rposition(|&b| b != 0) else {
+                        // Only zeros from here: unused preallocated space ends the records.
+                        break;
+                    };
+                    let data_end = pos + nz + 1;
+                    let torn = last
+                        && match first_good_record(&buf[pos..], data_end - pos, next) {
+                            None => true,
+                            Some(good) => lost_sectors_of_last_batch(
+                                &buf,
+                                pos,
+                                pos + good,
+                                data_end,
+                                max_batch,
+                            ),
+                        };
+                    if !torn {
                         return Err(corrupt(&seg.path, pos, "bad record"));
                     }
-                    let torn = buf.len() - pos;
-                    tracing::warn!(file = %seg.path.display(), offset = pos, bytes = torn, "truncating torn journal tail");
+                    let cut = buf.len() - pos;
+                    tracing::warn!(file = %seg.path.display(), offset = pos, torn_bytes = data_end - pos, file_bytes_cut = cut, "truncating torn journal tail");
                     ::metrics::counter!(crate::metrics::LEDGER_TORN_TAILS).increment(1);
                     let file =
                         OpenOptions::new()
@@ -226,7 +361,7 @@ pub fn replay(
                             path: seg.path.clone(),
                             source,
                         })?;
-                    out.truncated = Some(torn as u64);
+                    out.truncated = Some(cut as u64);
                     break;
                 }
             }
@@ -240,20 +375,101 @@ pub fn replay(
     Ok(out)
 }
 
-/// The writer's view of the journal: the open segment and rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SpareState {
+    /// The preparer should make a spare (or is making one).
+    Wanted,
+    /// A spare is on disk, zero-filled and synced.
+    Ready,
+}
+
+/// Shared by the writer and its preparer thread.
+struct SpareShared {
+    state: Mutex<SpareState>,
+    cv: Condvar,
+    /// Mirrors `state == Ready`, for the writer's per-batch check without the lock.
+    ready: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// The preparer thread and the spare it keeps.
+struct Preparer {
+    shared: Arc<SpareShared>,
+    path: PathBuf,
+    bytes: u64,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Whether the writer has a preallocated spare segment ready (for tests and diagnostics).
+#[derive(Clone, Default)]
+pub struct SpareStatus(Option<Arc<SpareShared>>);
+
+impl SpareStatus {
+    /// A spare is ready for the next segment.
+    pub fn ready(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|s| s.ready.load(Ordering::Acquire))
+    }
+}
+
+fn preparer_loop(storage: Arc<dyn Storage>, path: PathBuf, bytes: u64, sh: Arc<SpareShared>) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        {
+            let mut st = sh.state.lock();
+            while *st == SpareState::Ready && !sh.stop.load(Ordering::Acquire) {
+                sh.cv.wait(&mut st);
+            }
+        }
+        if sh.stop.load(Ordering::Acquire) {
+            break;
+        }
+        let started = Instant::now();
+        match storage.prepare_spare(&path, bytes, &sh.stop) {
+            Ok(()) => {
+                tracing::debug!(file = %path.display(), bytes, elapsed_ms = started.elapsed().as_millis() as u64, "preallocated journal segment ready");
+                *sh.state.lock() = SpareState::Ready;
+                sh.ready.store(true, Ordering::Release);
+                backoff = Duration::from_secs(1);
+            }
+            Err(_) if sh.stop.load(Ordering::Acquire) => break,
+            Err(e) => {
+                // Not a ledger failure: the writer keeps appending to plain segments.
+                tracing::warn!(file = %path.display(), error = %e, retry_in_secs = backoff.as_secs(), "could not preallocate a journal segment; appending to plain segments meanwhile");
+                let _ = fs::remove_file(&path);
+                let mut st = sh.state.lock();
+                if !sh.stop.load(Ordering::Acquire) {
+                    sh.cv.wait_for(&mut st, backoff);
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+    // A spare left behind would be removed at the next start anyway.
+    let _ = fs::remove_file(&path);
+}
+
+/// The writer's view of the journal: the open segment, rotation, and the spare.
 pub struct SegmentWriter {
     storage: Arc<dyn Storage>,
     dir: PathBuf,
     file: Option<Box<dyn SegmentFile>>,
+    /// Bytes of records in the open segment: the offset the next batch is written at.
     size: u64,
+    /// Length of the open segment's file (preallocated zeros included); writes below it
+    /// overwrite, writes beyond it extend the file.
+    capacity: u64,
     segment_bytes: u64,
     fsync: bool,
     dir_dirty: bool,
+    preparer: Option<Preparer>,
 }
 
 impl SegmentWriter {
-    /// Continue the journal after replay: append to the tail segment if it is the right one and
-    /// not full, else start a new segment at `next_seq` on the first write.
+    /// Continue the journal after replay: write on in the tail segment (at its good length) if
+    /// it is the right one and not full, else start a new segment at `next_seq` on the first
+    /// write. Removes a leftover spare; with `preallocate` and `fsync` starts the preparer.
     pub fn open(
         storage: Arc<dyn Storage>,
         dir: &Path,
@@ -261,32 +477,114 @@ impl SegmentWriter {
         next_seq: u64,
         segment_bytes: u64,
         fsync: bool,
+        preallocate: bool,
     ) -> io::Result<Self> {
+        let spare = spare_path(dir);
+        match fs::remove_file(&spare) {
+            Ok(()) => {
+                tracing::info!(file = %spare.display(), "removed a leftover spare journal segment")
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         let mut w = SegmentWriter {
             storage,
             dir: dir.to_path_buf(),
             file: None,
             size: 0,
+            capacity: 0,
             segment_bytes,
             fsync,
             dir_dirty: false,
+            preparer: None,
         };
         if let Some((path, len, expected)) = tail {
             if expected == next_seq && len < segment_bytes {
-                w.file = Some(w.storage.open_segment(&path)?);
+                let physical = fs::metadata(&path)?.len();
+                w.file = Some(w.storage.open_segment(&path, len)?);
                 w.size = len;
+                w.capacity = physical.max(len);
             }
+        }
+        if preallocate && fsync && segment_bytes > 0 {
+            let shared = Arc::new(SpareShared {
+                state: Mutex::new(SpareState::Wanted),
+                cv: Condvar::new(),
+                ready: AtomicBool::new(false),
+                stop: AtomicBool::new(false),
+            });
+            let (st, p, sh) = (w.storage.clone(), spare.clone(), shared.clone());
+            let thread = std::thread::Builder::new()
+                .name("ledger-prealloc".into())
+                .spawn(move || preparer_loop(st, p, segment_bytes, sh))?;
+            w.preparer = Some(Preparer {
+                shared,
+                path: spare,
+                bytes: segment_bytes,
+                thread: Some(thread),
+            });
         }
         Ok(w)
     }
 
-    /// Append a batch of framed records whose first sequence number is `first_seq`, then make
-    /// it durable (one `fdatasync`, plus a directory fsync after a new segment).
-    pub fn write_batch(&mut self, first_seq: u64, bytes: &[u8]) -> io::Result<()> {
-        if self.file.is_none() || self.size >= self.segment_bytes {
+    /// Whether a spare is ready (always false without preallocation).
+    pub fn spare_status(&self) -> SpareStatus {
+        SpareStatus(self.preparer.as_ref().map(|p| p.shared.clone()))
+    }
+
+    /// Take the ready spare as the segment `path`; `None` if there is none (or adopting it
+    /// failed, which is logged: the caller goes on without it).
+    fn adopt_spare(&mut self, path: &Path) -> Option<(Box<dyn SegmentFile>, u64)> {
+        let p = self.preparer.as_ref()?;
+        if !p.shared.ready.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut st = p.shared.state.lock();
+        if *st != SpareState::Ready {
+            return None;
+        }
+        let r = self.storage.adopt_segment(&p.path, path);
+        *st = SpareState::Wanted;
+        p.shared.ready.store(false, Ordering::Release);
+        drop(st);
+        p.shared.cv.notify_all();
+        match r {
+            Ok(f) => Some((f, p.bytes)),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "could not adopt the preallocated journal segment; using a plain one");
+                None
+            }
+        }
+    }
+
+    /// Write a batch of framed records whose first sequence number is `first_seq`, then make
+    /// it durable (one `fdatasync`, plus a directory fsync after a new segment). Returns how
+    /// many bytes the journal's files grew by (a preallocated segment counts in full when it is
+    /// adopted, writes into it add nothing).
+    pub fn write_batch(&mut self, first_seq: u64, bytes: &[u8]) -> io::Result<u64> {
+        let len = bytes.len() as u64;
+        let mut grown = 0;
+        let fits = self.file.is_some() && self.size + len <= self.capacity;
+        let full = self.file.is_none() || self.size >= self.segment_bytes;
+        let mut rotated = false;
+        if !fits || full {
+            // A new segment or an extending write: move to the spare if one is ready. An empty
+            // open segment has this batch's name and is replaced.
+            let path = segment_path(&self.dir, first_seq);
+            if let Some((f, cap)) = self.adopt_spare(&path) {
+                self.file = Some(f);
+                self.size = 0;
+                self.capacity = cap;
+                self.dir_dirty = true;
+                grown += cap;
+                rotated = true;
+            }
+        }
+        if full && !rotated {
             let path = segment_path(&self.dir, first_seq);
             self.file = Some(self.storage.create_segment(&path)?);
             self.size = 0;
+            self.capacity = 0;
             self.dir_dirty = true;
         }
         let Some(file) = self.file.as_mut() else {
@@ -309,6 +607,10 @@ impl SegmentWriter {
                 Err(e) => return Err(e),
             }
         }
+        if self.size > self.capacity {
+            grown += self.size - self.capacity;
+            self.capacity = self.size;
+        }
         if self.fsync {
             file.sync_data()?;
             if self.dir_dirty {
@@ -316,6 +618,19 @@ impl SegmentWriter {
             }
         }
         self.dir_dirty = false;
-        Ok(())
+        Ok(grown)
+    }
+}
+
+impl Drop for SegmentWriter {
+    fn drop(&mut self) {
+        if let Some(p) = self.preparer.as_mut() {
+            p.shared.stop.store(true, Ordering::Release);
+            drop(p.shared.state.lock());
+            p.shared.cv.notify_all();
+            if let Some(t) = p.thread.take() {
+                let _ = t.join();
+            }
+        }
     }
 }

@@ -951,6 +951,11 @@ struct Faults {
     fail_sync: AtomicBool,
     /// Write this many more bytes, then fail with ENOSPC (usize::MAX = never).
     enospc_after: AtomicUsize,
+    /// Preparing a spare segment fails with ENOSPC.
+    fail_spare: AtomicBool,
+    /// Spares prepared and segments adopted.
+    spares_prepared: AtomicUsize,
+    adopted: AtomicUsize,
 }
 
 struct FaultyStorage(Arc<Faults>);
@@ -963,11 +968,24 @@ impl Storage for FaultyStorage {
             self.0.clone(),
         )))
     }
-    fn open_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
+    fn open_segment(&self, path: &Path, at: u64) -> io::Result<Box<dyn SegmentFile>> {
         Ok(Box::new(FaultyFile(
-            FsStorage.open_segment(path)?,
+            FsStorage.open_segment(path, at)?,
             self.0.clone(),
         )))
+    }
+    fn prepare_spare(&self, path: &Path, bytes: u64, cancel: &AtomicBool) -> io::Result<()> {
+        if self.0.fail_spare.load(Ordering::SeqCst) {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        FsStorage.prepare_spare(path, bytes, cancel)?;
+        self.0.spares_prepared.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
+        let f = FsStorage.adopt_segment(spare, path)?;
+        self.0.adopted.fetch_add(1, Ordering::SeqCst);
+        Ok(Box::new(FaultyFile(f, self.0.clone())))
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         FsStorage.sync_dir(dir)
@@ -1086,6 +1104,414 @@ fn enospc_mid_record_fails_closed_and_tail_is_truncated() {
     assert_same(&Ledger::open(cfg(tmp.path())).unwrap(), &acked);
     assert!(seg.exists());
     let _ = segment_path(tmp.path(), 1);
+}
+
+// ---------------------------------------------------------------- preallocated segments
+
+const SEG: u64 = 64 << 10;
+
+fn prealloc_cfg(dir: &Path) -> LedgerConfig {
+    LedgerConfig {
+        fsync: true,
+        preallocate: true,
+        segment_bytes: SEG,
+        ..cfg(dir)
+    }
+}
+
+/// Wait until the preparer has a spare ready.
+fn wait_spare(l: &Ledger) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !l.spare_segment_ready() {
+        assert!(
+            std::time::Instant::now() < until,
+            "no spare segment prepared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).unwrap().len()
+}
+
+/// Records that read back from the start of a segment file, and the offset where they end.
+fn walk(p: &Path) -> (u64, usize) {
+    let b = std::fs::read(p).unwrap();
+    let (mut n, mut off) = (0, 0);
+    while let record::ReadRecord::Ok { total, .. } = record::read_record(&b[off..]) {
+        n += 1;
+        off += total;
+    }
+    (n, off)
+}
+
+/// A framed record with sequence number `seq`.
+fn rec(seq: u64) -> Vec<u8> {
+    let mut e = record::Enc::default();
+    let ev = Event {
+        account: id("W0"),
+        at: 1,
+        kind: EventKind::TopUp { amount: 5 },
+    };
+    record::encode_event(&ev, &mut e);
+    let mut out = Vec::new();
+    record::frame_record(seq, &e.buf, &mut out);
+    out
+}
+
+fn recs(seqs: std::ops::RangeInclusive<u64>) -> Vec<u8> {
+    seqs.flat_map(rec).collect()
+}
+
+fn write_seg(dir: &Path, first: u64, parts: &[&[u8]]) -> PathBuf {
+    let p = segment_path(dir, first);
+    std::fs::write(&p, parts.concat()).unwrap();
+    p
+}
+
+fn replay_seqs(
+    dir: &Path,
+    max_batch: u64,
+) -> Result<(Vec<u64>, journal::ReplayOutcome), LedgerError> {
+    let mut seqs = Vec::new();
+    let out = journal::replay(dir, 0, max_batch, |s, _| seqs.push(s))?;
+    Ok((seqs, out))
+}
+
+#[test]
+fn zeros_do_not_read_as_a_record() {
+    assert!(!matches!(
+        record::read_record(&[0u8; 64]),
+        record::ReadRecord::Ok { .. }
+    ));
+}
+
+#[test]
+fn replay_ends_a_segment_at_its_zero_tail_in_any_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 5000];
+    let a = recs(1..=5);
+    let b = recs(6..=8);
+    let s1 = write_seg(tmp.path(), 1, &[&a, &zeros]);
+    let s2 = write_seg(tmp.path(), 6, &[&b, &zeros]);
+    let (seqs, out) = replay_seqs(tmp.path(), 1 << 20).unwrap();
+    assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    assert_eq!(out.last_seq, 8);
+    assert_eq!(out.truncated, None);
+    assert_eq!(out.tail, Some((s2.clone(), b.len() as u64, 9)));
+    // Nothing was cut: the zeros are preallocated space.
+    assert_eq!(file_len(&s1), (a.len() + zeros.len()) as u64);
+    assert_eq!(file_len(&s2), (b.len() + zeros.len()) as u64);
+    // Records lost at the end of a non-last segment are still caught by the sequence check.
+    std::fs::remove_file(&s2).unwrap();
+    write_seg(tmp.path(), 7, &[&recs(7..=8), &zeros]);
+    match replay_seqs(tmp.path(), 1 << 20) {
+        Err(LedgerError::Corrupt { reason, .. }) => {
+            assert_eq!(reason, "segment does not continue the sequence")
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}
+
+#[test]
+fn torn_record_followed_by_zeros_is_a_torn_tail_only_in_the_last_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 3000];
+    let a = recs(1..=4);
+    let half = rec(5);
+    let half = &half[..half.len() / 2];
+    // Last segment: truncated at the torn record, zeros and all.
+    let s1 = write_seg(tmp.path(), 1, &[&a, half, &zeros]);
+    let (seqs, out) = replay_seqs(tmp.path(), 1 << 20).unwrap();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert_eq!(out.truncated, Some((half.len() + zeros.len()) as u64));
+    assert_eq!(file_len(&s1), a.len() as u64);
+    // Not the last segment: corruption, at the torn record's offset.
+    write_seg(tmp.path(), 1, &[&a, half, &zeros]);
+    write_seg(tmp.path(), 5, &[&recs(5..=6), &zeros]);
+    match replay_seqs(tmp.path(), 1 << 20) {
+        Err(LedgerError::Corrupt { file, offset, .. }) => {
+            assert_eq!((file, offset), (s1, a.len() as u64))
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}
+
+#[test]
+fn zero_hole_followed_by_a_good_record_is_corruption() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = recs(1..=3);
+    // A whole zeroed sector, then good records that continue the sequence.
+    let hole = vec![0u8; 1500];
+    let b = recs(4..=40);
+    let zeros = vec![0u8; 2000];
+    // In a segment that is not the last one.
+    let s1 = write_seg(tmp.path(), 1, &[&a, &hole, &b, &zeros]);
+    write_seg(tmp.path(), 41, &[&recs(41..=42), &zeros]);
+    match replay_seqs(tmp.path(), 1 << 20) {
+        Err(LedgerError::Corrupt { file, offset, .. }) => {
+            assert_eq!((file, offset), (s1.clone(), a.len() as u64))
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    // In the last segment, with more data after the hole than one batch can hold: records
+    // after it were acknowledged, so this is not a torn write either.
+    std::fs::remove_file(segment_path(tmp.path(), 41)).unwrap();
+    match replay_seqs(tmp.path(), 1024) {
+        Err(LedgerError::Corrupt { file, offset, .. }) => {
+            assert_eq!((file, offset), (s1.clone(), a.len() as u64))
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    assert_eq!(
+        file_len(&s1),
+        (a.len() + hole.len() + b.len() + zeros.len()) as u64
+    );
+    // A damaged record (no zeroed sector) followed by good ones, in the last batch: corruption.
+    let mut bad = rec(4);
+    bad[20] ^= 0x10;
+    write_seg(tmp.path(), 1, &[&a, &bad, &recs(5..=6), &zeros]);
+    assert!(matches!(
+        replay_seqs(tmp.path(), 1 << 20),
+        Err(LedgerError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn zero_hole_in_the_last_batch_is_a_torn_tail() {
+    // A power loss during the last batch's fdatasync put its later pages on disk but not an
+    // earlier one: the hole and everything after it go (none of it was acknowledged).
+    let tmp = tempfile::tempdir().unwrap();
+    let a = recs(1..=3);
+    let lost = vec![0u8; 4096 - a.len()];
+    let mut landed = rec(7);
+    landed.drain(..10); // the tail of a record that straddled the page boundary
+    landed.extend(recs(8..=12));
+    let zeros = vec![0u8; 3000];
+    let s1 = write_seg(tmp.path(), 1, &[&a, &lost, &landed, &zeros]);
+    let (seqs, out) = replay_seqs(tmp.path(), 1 << 20).unwrap();
+    assert_eq!(seqs, vec![1, 2, 3]);
+    assert_eq!(out.tail, Some((s1.clone(), a.len() as u64, 4)));
+    assert_eq!(file_len(&s1), a.len() as u64);
+}
+
+#[test]
+fn preallocated_segments_rotate_replay_and_continue_after_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = prealloc_cfg(tmp.path());
+    let mut d = setup(tmp.path(), c.clone(), 4);
+    d.sync();
+    // At start the writer appends to a plain segment; once the spare is ready it moves to it at
+    // the next batch, and to the next spare each time a segment fills.
+    for round in 0..8 {
+        wait_spare(&d.ledger);
+        d.workload(4, 120, (round + 1) << 20);
+        d.sync();
+    }
+    let segs = list_segments(tmp.path()).unwrap();
+    let preallocated = segs.iter().filter(|s| file_len(&s.path) >= SEG).count();
+    assert!(segs.len() >= 3, "{segs:?}");
+    assert!(preallocated >= segs.len() - 1, "{segs:?}");
+    // Pruning with preallocated segments and a spare in the directory.
+    d.ledger.snapshot_now().unwrap();
+    wait_spare(&d.ledger);
+    d.workload(4, 60, 20 << 20);
+    d.sync();
+    d.ledger.snapshot_now().unwrap();
+    assert!(list_segments(tmp.path()).unwrap()[0].first_seq > 1);
+    wait_spare(&d.ledger);
+    assert!(journal::spare_path(tmp.path()).exists());
+    // Leave the tail segment with room for more.
+    let mut call = 30 << 20;
+    loop {
+        let tail = last_segment(tmp.path());
+        if file_len(&tail) == SEG && walk(&tail).1 as u64 + 8192 < SEG {
+            break;
+        }
+        wait_spare(&d.ledger);
+        d.workload(4, 30, call);
+        d.sync();
+        call += 1 << 20;
+    }
+    let expected = d.state.clone();
+    drop(d);
+    assert!(
+        !journal::spare_path(tmp.path()).exists(),
+        "removed at shutdown"
+    );
+    let tail = last_segment(tmp.path());
+    let (n, good) = walk(&tail);
+    let segs = list_segments(tmp.path()).unwrap();
+    // Replay reads every record of the zero-tailed segments and cuts nothing.
+    let l = Ledger::open(c.clone()).unwrap();
+    assert_same(&l, &expected);
+    assert_eq!(file_len(&tail), SEG);
+    // The writer continues in the tail at its good length, not at the file's end.
+    let mut d = Driver::new(l);
+    d.workload(4, 10, 40 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    let (n2, good2) = walk(&tail);
+    assert!(n2 > n && good2 > good, "{n}/{good} -> {n2}/{good2}");
+    assert_eq!(file_len(&tail), SEG);
+    assert_eq!(list_segments(tmp.path()).unwrap(), segs);
+    assert_same(&Ledger::open(c).unwrap(), &expected);
+}
+
+#[test]
+fn torn_write_into_a_preallocated_segment_is_truncated_on_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = prealloc_cfg(tmp.path());
+    let mut d = setup(tmp.path(), c.clone(), 2);
+    d.sync();
+    wait_spare(&d.ledger);
+    d.workload(2, 20, 1 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    let next = d.last + 1;
+    drop(d);
+    let seg = last_segment(tmp.path());
+    assert_eq!(file_len(&seg), SEG, "the batch went into the adopted spare");
+    let (_, good) = walk(&seg);
+    // Half a record written over the zeros, as a crash mid-write leaves it.
+    let r = rec(next);
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, &r[..r.len() / 2], good as u64).unwrap();
+    drop(f);
+    let l = Ledger::open(c).unwrap();
+    assert_same(&l, &expected);
+    assert_eq!(file_len(&seg), good as u64);
+}
+
+#[test]
+fn leftover_spare_is_ignored_and_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = prealloc_cfg(tmp.path());
+    let mut d = setup(tmp.path(), c.clone(), 3);
+    d.sync();
+    wait_spare(&d.ledger);
+    d.workload(3, 30, 1 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    // A half-filled spare from a crash, holding something that even looks like records.
+    let spare = journal::spare_path(tmp.path());
+    let mut junk = recs(1..=3);
+    junk.extend(vec![0xABu8; 700]);
+    std::fs::write(&spare, &junk).unwrap();
+    assert!(list_segments(tmp.path())
+        .unwrap()
+        .iter()
+        .all(|s| s.path != spare));
+    let no_prealloc = LedgerConfig {
+        preallocate: false,
+        ..c.clone()
+    };
+    let l = Ledger::open(no_prealloc).unwrap();
+    assert!(!spare.exists());
+    assert_same(&l, &expected);
+    assert!(!l.spare_segment_ready());
+    drop(l);
+    std::fs::write(&spare, &junk).unwrap();
+    let l = Ledger::open(c).unwrap();
+    assert_same(&l, &expected);
+    wait_spare(&l);
+    assert_eq!(file_len(&spare), SEG);
+    assert!(std::fs::read(&spare).unwrap().iter().all(|&b| b == 0));
+}
+
+fn faulty_prealloc(dir: &Path) -> (Driver, Arc<Faults>) {
+    let f = Arc::new(Faults {
+        enospc_after: AtomicUsize::new(usize::MAX),
+        ..Faults::default()
+    });
+    let l =
+        Ledger::open_with_storage(prealloc_cfg(dir), Arc::new(FaultyStorage(f.clone()))).unwrap();
+    let mut d = Driver::new(l);
+    for i in 0..3 {
+        d.upsert(&format!("W{i}"), 1_000_000);
+    }
+    d.sync();
+    wait_spare(&d.ledger);
+    d.workload(3, 10, 1 << 20);
+    d.sync();
+    assert_eq!(f.adopted.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        file_len(&last_segment(dir)),
+        SEG,
+        "writing into the adopted spare"
+    );
+    (d, f)
+}
+
+#[test]
+fn fsync_error_in_an_adopted_segment_fails_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut d, f) = faulty_prealloc(tmp.path());
+    let acked = d.state.clone();
+    f.fail_sync.store(true, Ordering::SeqCst);
+    d.workload(3, 1, 2 << 20);
+    check_failed_state(d, tmp.path(), acked);
+}
+
+#[test]
+fn enospc_in_an_adopted_segment_fails_closed_and_tail_is_truncated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut d, f) = faulty_prealloc(tmp.path());
+    let acked = d.state.clone();
+    let seg = last_segment(tmp.path());
+    let (_, good) = walk(&seg);
+    f.enospc_after.store(20, Ordering::SeqCst);
+    d.workload(3, 1, 2 << 20);
+    check_failed_state(d, tmp.path(), acked.clone());
+    // The torn record (followed by preallocated zeros) was cut away on reopen.
+    assert_same(&Ledger::open(cfg(tmp.path())).unwrap(), &acked);
+    assert_eq!(file_len(&seg), good as u64);
+}
+
+#[test]
+fn failed_spare_preparation_does_not_fail_the_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = Arc::new(Faults {
+        enospc_after: AtomicUsize::new(usize::MAX),
+        fail_spare: AtomicBool::new(true),
+        ..Faults::default()
+    });
+    let c = LedgerConfig {
+        segment_bytes: 16 << 10,
+        ..prealloc_cfg(tmp.path())
+    };
+    let l = Ledger::open_with_storage(c.clone(), Arc::new(FaultyStorage(f.clone()))).unwrap();
+    let mut d = Driver::new(l);
+    for i in 0..3 {
+        d.upsert(&format!("W{i}"), 1_000_000);
+    }
+    // Plain segments, rotated as they fill.
+    for round in 0..6 {
+        d.workload(3, 50, (round + 1) << 20);
+        d.sync();
+    }
+    assert!(d.ledger.is_healthy());
+    assert!(!d.ledger.spare_segment_ready());
+    assert_eq!(f.adopted.load(Ordering::SeqCst), 0);
+    let segs = list_segments(tmp.path()).unwrap();
+    assert!(segs.len() >= 2);
+    for s in &segs {
+        assert_eq!(file_len(&s.path), walk(&s.path).1 as u64, "plain segment");
+    }
+    // Once the disk has room again the preparer catches up (after its back-off) and the writer
+    // moves to the spare.
+    f.fail_spare.store(false, Ordering::SeqCst);
+    wait_spare(&d.ledger);
+    d.workload(3, 5, 9 << 20);
+    d.sync();
+    assert_eq!(f.adopted.load(Ordering::SeqCst), 1);
+    assert_eq!(file_len(&last_segment(tmp.path())), c.segment_bytes);
+    let expected = d.state.clone();
+    drop(d);
+    assert_same(&Ledger::open(c).unwrap(), &expected);
 }
 
 // ---------------------------------------------------------------- actors

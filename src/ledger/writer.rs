@@ -11,6 +11,11 @@
 //! is not safe): every later money operation is refused with `LedgerUnavailable`, the error is
 //! logged once and `strowger_ledger_failures_total` counted, and [`Ledger::is_healthy`] turns
 //! false for the readiness endpoint. A restart recovers from what is on disk.
+//!
+//! With `preallocate` (and `fsync`) the writer's [`SegmentWriter`] owns a preparer thread that
+//! keeps a zero-filled, synced spare segment ready (see [`super::journal`]). Failing to prepare
+//! one (a full disk) is logged and retried, and the journal goes on in plain segments: it does
+//! not fail the ledger.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -29,8 +34,8 @@ use crate::metrics as m;
 use crate::prepaid::{AccountId, Refusal};
 
 use super::account::{Account, Event, Rules, Totals};
-use super::journal::{list_segments, replay, FsStorage, SegmentWriter, Storage};
-use super::record::{encode_event, frame_record, Enc};
+use super::journal::{list_segments, replay, FsStorage, SegmentWriter, SpareStatus, Storage};
+use super::record::{encode_event, frame_record, Enc, HEADER_LEN, MAX_PAYLOAD};
 use super::snapshot::{load_newest, prune, write_snapshot, SnapshotBuilder};
 use super::{LedgerConfig, LedgerError};
 
@@ -91,6 +96,7 @@ pub(crate) struct Shared {
     snapshot_lock: Mutex<()>,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
+    spare: SpareStatus,
 }
 
 struct Guard {
@@ -149,7 +155,8 @@ fn lock_dir(dir: &Path) -> Result<std::fs::File, LedgerError> {
     Ok(f)
 }
 
-/// Bytes in the journal segments of `dir` (0 if it cannot be listed).
+/// Bytes in the journal segments of `dir`: their file lengths, preallocated space included (the
+/// spare is not a segment). 0 if the directory cannot be listed.
 fn journal_bytes(dir: &Path) -> u64 {
     list_segments(dir)
         .map(|segs| {
@@ -212,7 +219,9 @@ impl Ledger {
             }
         }
         let started = Instant::now();
-        let outcome = replay(&dir, after, |seq, ev| {
+        // The most one group commit writes (take_batch takes at least one record).
+        let max_batch = (cfg.batch_max_bytes as u64).max((HEADER_LEN + MAX_PAYLOAD) as u64);
+        let outcome = replay(&dir, after, max_batch, |seq, ev| {
             apply_durable(&state, &rules, seq, &ev)
         })?;
         tracing::info!(
@@ -232,11 +241,13 @@ impl Ledger {
             next_seq,
             cfg.segment_bytes,
             cfg.fsync,
+            cfg.preallocate,
         )
         .map_err(|source| LedgerError::Io {
             path: dir.clone(),
             source,
         })?;
+        let spare = segw.spare_status();
         let (durable, _) = watch::channel(Durable {
             seq: outcome.last_seq,
             failed: false,
@@ -256,6 +267,7 @@ impl Ledger {
             snapshot_lock: Mutex::new(()),
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
+            spare,
             cfg,
         });
         shared.metrics.journal_bytes.set(journal_bytes(&dir) as f64);
@@ -428,6 +440,12 @@ impl Ledger {
         Ok(seq)
     }
 
+    /// Whether a preallocated journal segment is ready for the writer's next segment (always
+    /// false without `preallocate` and `fsync`).
+    pub fn spare_segment_ready(&self) -> bool {
+        self.shared.spare.ready()
+    }
+
     /// Sequence number of the newest snapshot written or loaded (0 = none).
     pub fn last_snapshot_seq(&self) -> u64 {
         self.shared.last_snapshot.load(Ordering::Acquire)
@@ -505,7 +523,7 @@ impl Shared {
                 if !self.failed.load(Ordering::Acquire) {
                     let t = Instant::now();
                     match seg.write_batch(first, &bytes) {
-                        Ok(()) => {
+                        Ok(grown) => {
                             self.metrics.fsync_seconds.record(t.elapsed().as_secs_f64());
                             for (seq, ev) in &events {
                                 apply_durable(&self.state, &self.rules, *seq, ev);
@@ -513,7 +531,7 @@ impl Shared {
                             self.metrics.records.increment(events.len() as u64);
                             self.metrics.batches.increment(1);
                             self.metrics.batch_records.record(events.len() as f64);
-                            self.metrics.journal_bytes.increment(bytes.len() as f64);
+                            self.metrics.journal_bytes.increment(grown as f64);
                             self.durable.send_modify(|d| d.seq = last);
                         }
                         Err(e) => self.fail("write/fsync", &e),
