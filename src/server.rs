@@ -217,7 +217,7 @@ pub fn start(config: Config, opts: ServeOptions) -> Result<ServerHandle, ServeEr
         .name("strowger-main".into())
         .spawn(move || {
             let sys = System::new();
-            let r = sys.block_on(async move {
+            let (r, arbiters) = sys.block_on(async move {
                 match setup(config, opts, metrics).await {
                     Ok(running) => {
                         let _ = ready_tx.send(Ok((
@@ -229,11 +229,16 @@ pub fn start(config: Config, opts: ServeOptions) -> Result<ServerHandle, ServeEr
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
-                        Ok(())
+                        (Ok(()), Vec::new())
                     }
                 }
             });
             System::current().stop();
+            // The arbiters' actors (links, calls, accounts) hold the ledger: wait until they
+            // are gone, so that when this returns the ledger is closed and its lock released.
+            for a in arbiters {
+                let _ = a.join();
+            }
             r
         })
         .map_err(|e| ServeError::Thread(e.to_string()))?;
@@ -348,16 +353,19 @@ async fn setup(
 }
 
 impl Running {
-    async fn serve_until(self, stop: oneshot::Receiver<()>) -> Result<(), ServeError> {
+    /// Serve until asked to stop or signalled; returns the stopped arbiters to join.
+    async fn serve_until(
+        self,
+        stop: oneshot::Receiver<()>,
+    ) -> (Result<(), ServeError>, Vec<Arbiter>) {
         tokio::select! {
             _ = stop => tracing::info!("stop requested"),
             _ = shutdown_signal() => tracing::info!("signal received"),
         }
-        self.drain().await;
-        Ok(())
+        (Ok(()), self.drain().await)
     }
 
-    async fn drain(self) {
+    async fn drain(self) -> Vec<Arbiter> {
         let engine = &self.engine;
         engine.draining.store(true, Ordering::Relaxed);
         let live = engine.live_dialogues();
@@ -388,6 +396,7 @@ impl Running {
             a.stop();
         }
         tracing::info!("stopped");
+        self.arbiters
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use actix::Arbiter;
+use actix_rt::ArbiterHandle;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
@@ -220,23 +221,35 @@ async fn run(
     set: &str,
     ids: &std::sync::Arc<Vec<AccountId>>,
     c: usize,
-    secs: f64,
+    opts: &BenchOpts,
     call_epoch: u64,
-    separate_settle: bool,
+    on: &[ArbiterHandle],
 ) -> Result<RunReport, super::LedgerError> {
     let start = Instant::now();
-    let until = start + Duration::from_secs_f64(secs);
+    let until = start + Duration::from_secs_f64(opts.run_secs);
     let mut tasks = Vec::with_capacity(c);
     for i in 0..c {
         let base = (call_epoch << 48) | ((i as u64) << 32);
-        tasks.push(actix_rt::spawn(caller(
+        let one = caller(
             nodes[i % nodes.len()].clone(),
             ids.clone(),
             base,
             until,
-            separate_settle,
+            opts.separate_settle,
             histograms()?,
-        )));
+        );
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = async move {
+            let _ = tx.send(one.await);
+        };
+        // Callers run where the SCP's call actors do: on the arbiters, beside the account
+        // actors (PostgreSQL runs: on the current arbiter).
+        if on.is_empty() {
+            actix_rt::spawn(task);
+        } else {
+            on[i % on.len()].spawn(task);
+        }
+        tasks.push(rx);
     }
     let mut hist = histograms()?;
     let (mut cycles, mut failed) = (0, 0);
@@ -304,22 +317,14 @@ async fn run_sets(
     sets: &[(String, std::sync::Arc<Vec<AccountId>>)],
     epoch: &mut u64,
     report: &mut BenchReport,
+    on: &[ArbiterHandle],
 ) -> Result<(), super::LedgerError> {
     for (set, ids) in sets {
         if ids.is_empty() {
             continue;
         }
         for &c in &opts.concurrency {
-            let r = run(
-                nodes,
-                set,
-                ids,
-                c.max(1),
-                opts.run_secs,
-                *epoch,
-                opts.separate_settle,
-            )
-            .await?;
+            let r = run(nodes, set, ids, c.max(1), opts, *epoch, on).await?;
             *epoch += 1;
             tracing::info!(backend = %r.backend, set = %r.set, callers = c, cycles_per_sec = r.cycles_per_sec as u64, "bench run done");
             report.runs.push(r);
@@ -375,7 +380,8 @@ async fn bench_embedded(
     ];
     let mut epoch = 1u64;
     let nodes = [Prepaid::Embedded(directory.clone())];
-    run_sets(opts, &nodes, &sets, &mut epoch, report).await?;
+    let handles: Vec<ArbiterHandle> = arbiters.iter().map(|a| a.handle()).collect();
+    run_sets(opts, &nodes, &sets, &mut epoch, report, &handles).await?;
     let (t, bal, reserved) = ledger.reconcile();
     report.reconciled &= bal + t.charged == t.opening + t.topped_up + t.adjusted && reserved == 0;
     report.records = ledger.durable().seq;
@@ -423,9 +429,9 @@ async fn bench_postgres(
     ];
     let mut epoch = 1u64;
     let one = [Prepaid::Postgres(a.clone())];
-    run_sets(opts, &one, &sets, &mut epoch, report).await?;
+    run_sets(opts, &one, &sets, &mut epoch, report, &[]).await?;
     let two = [Prepaid::Postgres(a.clone()), Prepaid::Postgres(b.clone())];
-    run_sets(opts, &two, &sets, &mut epoch, report).await?;
+    run_sets(opts, &two, &sets, &mut epoch, report, &[]).await?;
     let (t, bal, reserved, rows, overdrawn) = a.reconcile(&tag).await?;
     report.reconciled &= bal + t.charged == t.opening + t.topped_up + t.adjusted
         && reserved == 0
