@@ -22,8 +22,6 @@ pub mod snapshot;
 pub mod writer;
 
 #[cfg(test)]
-mod batch_tests;
-#[cfg(test)]
 mod tests;
 
 pub use account::{

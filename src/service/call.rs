@@ -957,55 +957,51 @@ impl Call {
 
     /// Book a Deduct's answer; `true` if it should be sent again (same key).
     fn on_deducted(&mut self, resp: PrepaidResponse, out: &mut Vec<Action>) -> bool {
-        use PrepaidResponse as R;
-        match resp {
-            R::Deducted { amount } => {
-                self.charged = self.charged.saturating_add(amount);
-                self.reservation = self.reservation.saturating_sub(amount);
-                self.retries = 0;
-                false
-            }
-            R::Refused(Refusal::LedgerUnavailable) if self.retries < self.cfg.settle_retries => {
-                self.retries += 1;
-                true
-            }
-            other => {
-                if !matches!(other, R::Refused(_)) {
-                    self.unexpected(out, "mismatched prepaid response");
-                }
-                self.settlement_incomplete = true;
-                self.retries = 0;
-                false
-            }
+        if let PrepaidResponse::Deducted { amount } = resp {
+            self.charged = self.charged.saturating_add(amount);
+            self.reservation = self.reservation.saturating_sub(amount);
+            self.retries = 0;
+            return false;
         }
+        self.settlement_failed(resp, false, out)
     }
 
     /// Book a Return's answer; `true` if it should be sent again (same key).
     fn on_returned(&mut self, resp: PrepaidResponse, out: &mut Vec<Action>) -> bool {
-        use PrepaidResponse as R;
-        match resp {
-            R::Returned { amount } => {
-                self.returned = self.returned.saturating_add(amount);
-                self.reservation = 0;
-                self.reservation_open = false;
-                self.retries = 0;
-                false
-            }
-            R::Refused(Refusal::LedgerUnavailable) if self.retries < self.cfg.settle_retries => {
-                self.retries += 1;
-                true
-            }
-            other => {
-                if !matches!(other, R::Refused(_)) {
-                    self.unexpected(out, "mismatched prepaid response");
-                }
-                // Left to the ledger's expiry of dead reservations.
-                self.settlement_incomplete = true;
-                self.reservation_open = false;
-                self.retries = 0;
-                false
-            }
+        if let PrepaidResponse::Returned { amount } = resp {
+            self.returned = self.returned.saturating_add(amount);
+            self.reservation = 0;
+            self.reservation_open = false;
+            self.retries = 0;
+            return false;
         }
+        self.settlement_failed(resp, true, out)
+    }
+
+    /// A Deduct or Return (`closes`) was not carried out: `true` to send it again (the ledger
+    /// could not make it durable and retries are left), else give up on it — the call's
+    /// settlement is incomplete, and a reservation left open is the ledger's expiry's to close.
+    fn settlement_failed(
+        &mut self,
+        resp: PrepaidResponse,
+        closes: bool,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        if resp == PrepaidResponse::Refused(Refusal::LedgerUnavailable)
+            && self.retries < self.cfg.settle_retries
+        {
+            self.retries += 1;
+            return true;
+        }
+        if !matches!(resp, PrepaidResponse::Refused(_)) {
+            self.unexpected(out, "mismatched prepaid response");
+        }
+        self.settlement_incomplete = true;
+        if closes {
+            self.reservation_open = false;
+        }
+        self.retries = 0;
+        false
     }
 
     /// Book a Reapply's implicit deduct of `used` and return of the rest.
