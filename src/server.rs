@@ -313,7 +313,7 @@ async fn setup(
     };
     let services = Services {
         provisioning,
-        service: config.service.clone(),
+        service: Arc::new(config.service.clone()),
         accounts,
         cdr,
     };

@@ -4,6 +4,7 @@
 //! to the switch, prepaid requests to the account actors, CDRs) and stops when the call is
 //! settled. Never restarted: a failure releases the call and settles its reservation.
 
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -60,6 +61,24 @@ enum Step {
     Nothing,
 }
 
+/// Encoding buffers: an operation's argument, the TCAP message, the SCCP message.
+#[derive(Default)]
+struct Buffers {
+    param: BytesMut,
+    out: BytesMut,
+    scratch: BytesMut,
+}
+
+// Working memory of the call actors, one set per arbiter thread rather than per call: it is
+// used only inside one handler call, and a call spends its life waiting. A handler takes what
+// it needs and puts it back (emptied, its capacity kept); a nested use (a send that fails
+// feeds the call an abort) finds the slot empty and works with fresh memory.
+thread_local! {
+    static BUFFERS: Cell<Buffers> = Cell::new(Buffers::default());
+    static ACTIONS: Cell<Vec<Action>> = const { Cell::new(Vec::new()) };
+    static STEPS: Cell<Vec<Step>> = const { Cell::new(Vec::new()) };
+}
+
 /// One call.
 pub struct CallActor {
     engine: Arc<Engine>,
@@ -69,17 +88,14 @@ pub struct CallActor {
     route: ReplyRoute,
     call: Call,
     begin: Option<Bytes>,
-    actions: Vec<Action>,
-    steps: Vec<Step>,
-    param: BytesMut,
-    out: BytesMut,
-    scratch: BytesMut,
     received: Instant,
     answered: bool,
     pin_invoke: Option<InvokeId>,
-    timer: Option<SpawnHandle>,
+    /// The armed timer and when it fires.
+    timer: Option<(SpawnHandle, Instant)>,
     gone: bool,
-    span: tracing::Span,
+    /// The InitialDP's service key, once known (a field of the call's log span).
+    service_key: Option<u32>,
 }
 
 impl CallActor {
@@ -94,20 +110,14 @@ impl CallActor {
     ) {
         let dialect = dialect_of(&dialogue);
         let id = engine.next_call_id();
-        let call = Call::new(
+        let call = Call::with_shared_config(
             id,
             now_ms(),
             engine.services.provisioning.snapshot(),
-            &engine.services.service,
+            engine.services.service.clone(),
         );
-        let link = route.link.id;
+        let link = route.path.link.id;
         let key = tid.to_u32();
-        let span = tracing::info_span!(
-            "call",
-            id = id.0,
-            tid = key,
-            service_key = tracing::field::Empty
-        );
         let e = engine.clone();
         let mailbox = engine.config.engine.mailbox;
         // Register before the actor can run: a call that ends at once (unknown service key)
@@ -128,17 +138,12 @@ impl CallActor {
             route,
             call,
             begin: Some(begin),
-            actions: Vec::with_capacity(8),
-            steps: Vec::with_capacity(8),
-            param: BytesMut::with_capacity(256),
-            out: BytesMut::with_capacity(512),
-            scratch: BytesMut::with_capacity(512),
             received: Instant::now(),
             answered: false,
             pin_invoke: None,
             timer: None,
             gone: false,
-            span,
+            service_key: None,
         };
         let started = if engine.calls_on_link_arbiter() {
             Context::with_receiver(rx).run(actor);
@@ -157,6 +162,18 @@ impl CallActor {
         metrics::counter!(m::TCAP_DIALOGUES_BEGUN).increment(1);
     }
 
+    /// The call's log span (`call` with its id, local transaction id and service key), made
+    /// when an event is logged: macros evaluate `parent:` only for enabled events, so a call
+    /// that logs nothing keeps no span alive.
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "call",
+            id = self.call.id().0,
+            tid = self.tid,
+            service_key = self.service_key
+        )
+    }
+
     fn on_tcap(&mut self, ctx: &mut Context<Self>, bytes: &Bytes) {
         let msg = match Message::decode(bytes) {
             Ok(m) => m,
@@ -165,13 +182,13 @@ impl CallActor {
         let now = Instant::now();
         let dialect = self.dialect;
         let pin_invoke = self.pin_invoke;
-        let mut steps = std::mem::take(&mut self.steps);
+        let mut steps = STEPS.take();
         for ev in self.dialogue.handle(now, &msg) {
             steps.push(step_of(dialect, pin_invoke, ev));
         }
         self.flush_provider_abort();
         self.run_steps(ctx, &mut steps);
-        self.steps = steps;
+        STEPS.set(steps);
     }
 
     fn run_steps(&mut self, ctx: &mut Context<Self>, steps: &mut Vec<Step>) {
@@ -206,9 +223,9 @@ impl CallActor {
     fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
         if let CallEvent::Initial(ref req) = ev {
             metrics::counter!(m::CALL_ATTEMPTS).increment(1);
-            self.span.record("service_key", req.service_key);
+            self.service_key = Some(req.service_key);
             tracing::debug!(
-                parent: &self.span,
+                parent: &self.span(),
                 calling = %mask(&req.calling.digits),
                 dialled = %mask(&req.called.digits),
                 "InitialDP"
@@ -277,10 +294,10 @@ impl CallActor {
     }
 
     fn feed(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
-        let mut actions = std::mem::take(&mut self.actions);
+        let mut actions = ACTIONS.take();
         self.call.handle(now_ms(), ev, &mut actions);
         self.run_actions(ctx, &mut actions);
-        self.actions = actions;
+        ACTIONS.set(actions);
         self.schedule(ctx);
     }
 
@@ -331,7 +348,7 @@ impl CallActor {
                 }
                 Action::Done => ctx.stop(),
                 Action::Unexpected(kind) => {
-                    tracing::debug!(parent: &self.span, kind, "event ignored by the call logic");
+                    tracing::debug!(parent: &self.span(), kind, "event ignored by the call logic");
                 }
             }
         }
@@ -343,11 +360,12 @@ impl CallActor {
         }
         let now = Instant::now();
         let timeout = Duration::from_secs(self.engine.config.tcap.invoke_timeout_seconds);
+        let mut bufs = BUFFERS.take();
         for op in ops {
-            let (code, has_param) = match capmap::encode_op(self.dialect, op, &mut self.param) {
+            let (code, has_param) = match capmap::encode_op(self.dialect, op, &mut bufs.param) {
                 Ok(x) => x,
                 Err(e) => {
-                    tracing::error!(parent: &self.span, error = %e, ?op, "cannot encode operation");
+                    tracing::error!(parent: &self.span(), error = %e, ?op, "cannot encode operation");
                     continue;
                 }
             };
@@ -356,7 +374,7 @@ impl CallActor {
                 Op::Continue => OperationClass::Class4,
                 _ => OperationClass::Class2,
             };
-            let param = has_param.then_some(&self.param[..]);
+            let param = has_param.then_some(&bufs.param[..]);
             match self
                 .dialogue
                 .send_invoke(now, Code::Local(code.0), None, param, class, timeout)
@@ -367,9 +385,10 @@ impl CallActor {
                     }
                     metrics::counter!(m::CAP_OPERATIONS, "operation" => code.name().unwrap_or("other"), "direction" => "out").increment(1);
                 }
-                Err(e) => tracing::warn!(parent: &self.span, error = %e, "invoke not queued"),
+                Err(e) => tracing::warn!(parent: &self.span(), error = %e, "invoke not queued"),
             }
         }
+        BUFFERS.set(bufs);
         self.send(ctx, end);
     }
 
@@ -378,14 +397,22 @@ impl CallActor {
         if self.gone || self.dialogue.is_closed() {
             return;
         }
-        self.out.clear();
+        let mut bufs = BUFFERS.take();
+        let sent = self.write(end, &mut bufs);
+        BUFFERS.set(bufs);
+        if !sent {
+            self.link_gone(ctx);
+        }
+    }
+
+    /// [`send`](Self::send) with the buffers: `false` if the link is gone.
+    fn write(&mut self, end: DialogueEnd, bufs: &mut Buffers) -> bool {
+        let Buffers { out, scratch, .. } = bufs;
+        out.clear();
         let now = Instant::now();
         let (r, label) = match end {
-            DialogueEnd::Continue => (
-                self.dialogue.continue_(now, &mut self.out).map(|_| true),
-                "continue",
-            ),
-            DialogueEnd::End => (self.dialogue.end(now, &mut self.out, EndKind::Basic), "end"),
+            DialogueEnd::Continue => (self.dialogue.continue_(now, out).map(|_| true), "continue"),
+            DialogueEnd::End => (self.dialogue.end(now, out, EndKind::Basic), "end"),
         };
         match r {
             Ok(true) => {
@@ -397,23 +424,25 @@ impl CallActor {
                 if end == DialogueEnd::End {
                     metrics::counter!(m::TCAP_DIALOGUES_ENDED).increment(1);
                 }
-                if let Err(e) = self.route.send(&self.out, &mut self.scratch) {
-                    tracing::debug!(parent: &self.span, error = %e, "reply not sent");
-                    self.link_gone(ctx);
-                    return;
+                if let Err(e) = self.route.send(out, scratch) {
+                    tracing::debug!(parent: &self.span(), error = %e, "reply not sent");
+                    return false;
                 }
                 metrics::counter!(m::LAYER_MESSAGES, "layer" => "tcap", "type" => label, "direction" => "out").increment(1);
             }
             Ok(false) => {}
-            Err(e) => tracing::debug!(parent: &self.span, error = %e, "dialogue cannot send"),
+            Err(e) => tracing::debug!(parent: &self.span(), error = %e, "dialogue cannot send"),
         }
+        true
     }
 
     fn flush_provider_abort(&mut self) {
-        self.out.clear();
-        if self.dialogue.poll_transmit(&mut self.out) {
-            let _ = self.route.send(&self.out, &mut self.scratch);
+        let mut bufs = BUFFERS.take();
+        bufs.out.clear();
+        if self.dialogue.poll_transmit(&mut bufs.out) {
+            let _ = self.route.send(&bufs.out, &mut bufs.scratch);
         }
+        BUFFERS.set(bufs);
     }
 
     fn link_gone(&mut self, ctx: &mut Context<Self>) {
@@ -432,10 +461,11 @@ impl CallActor {
         }
     }
 
+    /// Arm the timer for the earliest of the call's and the dialogue's deadlines. A timer
+    /// already armed for that time or earlier is kept: waking early only schedules again
+    /// ([`on_timer`](Self::on_timer) acts on what is due), and keeping it spares a timer per
+    /// event.
     fn schedule(&mut self, ctx: &mut Context<Self>) {
-        if let Some(h) = self.timer.take() {
-            ctx.cancel_future(h);
-        }
         let now = Instant::now();
         let wall = now_ms();
         let call_at = self
@@ -451,12 +481,21 @@ impl CallActor {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        if let (Some((_, armed)), Some(at)) = (self.timer, at) {
+            if armed <= at {
+                return;
+            }
+        }
+        if let Some((h, _)) = self.timer.take() {
+            ctx.cancel_future(h);
+        }
         if let Some(at) = at {
             let wait = at.saturating_duration_since(now);
-            self.timer = Some(ctx.run_later(wait, |act, ctx| {
+            let h = ctx.run_later(wait, |act, ctx| {
                 act.timer = None;
                 act.on_timer(ctx);
-            }));
+            });
+            self.timer = Some((h, at));
         }
     }
 
@@ -467,13 +506,15 @@ impl CallActor {
                 match ev {
                     TcEvent::IdleTimeout => {
                         metrics::counter!(m::TCAP_DIALOGUES_TIMED_OUT).increment(1);
-                        self.out.clear();
+                        let mut bufs = BUFFERS.take();
+                        bufs.out.clear();
                         if let Ok(true) =
                             self.dialogue
-                                .u_abort(now, &mut self.out, UAbortReason::UserSpecific)
+                                .u_abort(now, &mut bufs.out, UAbortReason::UserSpecific)
                         {
-                            let _ = self.route.send(&self.out, &mut self.scratch);
+                            let _ = self.route.send(&bufs.out, &mut bufs.scratch);
                         }
+                        BUFFERS.set(bufs);
                         self.gone = true;
                         self.feed(ctx, CallEvent::Aborted);
                         return;

@@ -16,7 +16,7 @@ use strowger_sccp::{Message as SccpMessage, ReturnCause, Ssn};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::dispatch::{self, Inbound};
-use super::route::{ReplyRoute, SccpKind};
+use super::route::{Addressing, ReplyRoute, RoutePath, SccpKind};
 use super::writer::LinkTx;
 use super::Engine;
 use crate::metrics as m;
@@ -73,6 +73,8 @@ pub struct Link {
     assoc: Association,
     timer: Option<SpawnHandle>,
     label: &'static str,
+    /// The reply path of the last message, shared by the dialogues addressed the same way.
+    path: Option<Arc<RoutePath>>,
 }
 
 impl Link {
@@ -85,6 +87,7 @@ impl Link {
             assoc,
             timer: None,
             label: "down",
+            path: None,
         }
     }
 
@@ -215,20 +218,30 @@ impl Link {
         let Some(protocol_class) = sccp.protocol_class() else {
             return;
         };
-        let route = ReplyRoute {
-            link: self.tx.clone(),
+        let addressing = Addressing {
             routing_context: ind.routing_context,
             network_appearance: ind.network_appearance,
             opc: ind.dpc,
             dpc: ind.opc,
             ni: ind.ni,
             mp: ind.mp,
-            sls: ind.sls,
             kind,
             protocol_class,
             called: *sccp.calling(),
             calling: *sccp.called(),
         };
+        let path = match &self.path {
+            Some(p) if p.addressing == addressing => p.clone(),
+            _ => {
+                let p = Arc::new(RoutePath {
+                    link: self.tx.clone(),
+                    addressing,
+                });
+                self.path = Some(p.clone());
+                p
+            }
+        };
+        let route = ReplyRoute { path, sls: ind.sls };
         let tcap = ind.user_data.slice_ref(sccp.data());
         dispatch::inbound(engine, Inbound { route, tcap });
     }

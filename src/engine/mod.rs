@@ -48,8 +48,8 @@ pub enum Refusal {
 pub struct Services {
     /// Groups, members, accounts, tariffs.
     pub provisioning: Arc<ProvisioningStore>,
-    /// Treatments, slices, policies.
-    pub service: ServiceConfig,
+    /// Treatments, slices, policies (shared by the calls).
+    pub service: Arc<ServiceConfig>,
     /// The prepaid ledger (embedded account actors or PostgreSQL, per `[ledger].backend`).
     pub accounts: Prepaid,
     /// CDR output.

@@ -1,6 +1,7 @@
 //! The way back to the SSP for one dialogue: the link, the M3UA routing label and the SCCP
 //! addresses of the first message, swapped. Stored once per call; every reply is encoded from
-//! it as M3UA DATA ( SCCP UDT/XUDT ( TCAP ) ).
+//! it as M3UA DATA ( SCCP UDT/XUDT ( TCAP ) ). All but the SLS is usually the same for every
+//! dialogue of a link, so that part ([`RoutePath`]) is shared: a call holds a pointer to it.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -23,8 +24,24 @@ pub enum SccpKind {
 /// Everything needed to send a TCAP message back to the SSP of one dialogue.
 #[derive(Clone, Debug)]
 pub struct ReplyRoute {
+    /// The link and the addressing, shared with other dialogues of the link.
+    pub path: Arc<RoutePath>,
+    /// Signalling link selection, kept per dialogue so its messages stay in sequence.
+    pub sls: u8,
+}
+
+/// The link a dialogue arrived on and how its replies are addressed (all but the SLS).
+#[derive(Debug)]
+pub struct RoutePath {
     /// The link the dialogue arrived on.
     pub link: Arc<LinkTx>,
+    /// The M3UA and SCCP addressing of replies.
+    pub addressing: Addressing,
+}
+
+/// The M3UA routing label (but the SLS) and the SCCP addressing of replies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Addressing {
     /// Routing context of the incoming DATA, echoed.
     pub routing_context: Option<u32>,
     /// Network appearance of the incoming DATA, echoed.
@@ -37,8 +54,6 @@ pub struct ReplyRoute {
     pub ni: u8,
     /// Message priority.
     pub mp: u8,
-    /// Signalling link selection, kept per dialogue so its messages stay in sequence.
-    pub sls: u8,
     /// SCCP message kind.
     pub kind: SccpKind,
     /// SCCP protocol class of replies.
@@ -67,18 +82,19 @@ impl ReplyRoute {
     /// Encode `tcap` as M3UA DATA ( SCCP ( tcap ) ) into `scratch`, and return the M3UA bytes.
     pub fn encode(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<Bytes, RouteError> {
         scratch.clear();
-        let sccp = match self.kind {
+        let a = &self.path.addressing;
+        let sccp = match a.kind {
             SccpKind::Udt => SccpMessage::Udt(Udt {
-                protocol_class: self.protocol_class,
-                called: self.called,
-                calling: self.calling,
+                protocol_class: a.protocol_class,
+                called: a.called,
+                calling: a.calling,
                 data: tcap,
             }),
             SccpKind::Xudt(hops) => SccpMessage::Xudt(Xudt {
-                protocol_class: self.protocol_class,
+                protocol_class: a.protocol_class,
                 hop_counter: hops,
-                called: self.called,
-                calling: self.calling,
+                called: a.called,
+                calling: a.calling,
                 data: tcap,
                 segmentation: None,
                 importance: None,
@@ -86,14 +102,14 @@ impl ReplyRoute {
         };
         sccp.encode(scratch)?;
         let msg = M3uaMessage::from(Body::Data(Data {
-            network_appearance: self.network_appearance,
-            routing_context: self.routing_context,
+            network_appearance: a.network_appearance,
+            routing_context: a.routing_context,
             protocol_data: ProtocolData {
-                opc: self.opc,
-                dpc: self.dpc,
+                opc: a.opc,
+                dpc: a.dpc,
                 si: strowger_m3ua::SI_SCCP,
-                ni: self.ni,
-                mp: self.mp,
+                ni: a.ni,
+                mp: a.mp,
                 sls: self.sls,
                 user_data: Cow::Borrowed(&scratch[..]),
             },
@@ -108,7 +124,7 @@ impl ReplyRoute {
     pub fn send(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<(), RouteError> {
         let bytes = self.encode(tcap, scratch)?;
         super::link::count_m3ua("out", &bytes);
-        if self.link.send(bytes) {
+        if self.path.link.send(bytes) {
             Ok(())
         } else {
             Err(RouteError::LinkClosed)

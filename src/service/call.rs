@@ -299,7 +299,7 @@ enum SettleMode {
 #[derive(Debug)]
 pub struct Call {
     id: CallId,
-    cfg: ServiceConfig,
+    cfg: Arc<ServiceConfig>,
     prov: Arc<Provisioning>,
     phase: Phase,
     start: Timestamp,
@@ -318,7 +318,8 @@ pub struct Call {
     deadline: Option<Timestamp>,
 
     seq: u32,
-    pending: Option<(Pending, PrepaidRequest)>,
+    /// The prepaid request awaiting its answer (boxed: most of a call's life has none).
+    pending: Option<Box<(Pending, PrepaidRequest)>>,
     retries: u32,
     reservation_open: bool,
     reservation: Money,
@@ -353,9 +354,20 @@ impl Call {
     /// A new call, waiting for [`CallEvent::Initial`]. `prov` is the provisioning snapshot the
     /// call uses for its whole life.
     pub fn new(id: CallId, now: Timestamp, prov: Arc<Provisioning>, cfg: &ServiceConfig) -> Self {
+        Self::with_shared_config(id, now, prov, Arc::new(cfg.clone()))
+    }
+
+    /// [`new`](Self::new) with a configuration shared by the calls (each keeps a pointer to
+    /// it, not a copy).
+    pub fn with_shared_config(
+        id: CallId,
+        now: Timestamp,
+        prov: Arc<Provisioning>,
+        cfg: Arc<ServiceConfig>,
+    ) -> Self {
         Call {
             id,
-            cfg: cfg.clone(),
+            cfg,
             prov,
             phase: Phase::Start,
             start: now,
@@ -800,7 +812,7 @@ impl Call {
     // ----- Prepaid responses ------------------------------------------------------------------
 
     fn on_prepaid(&mut self, now: Timestamp, resp: PrepaidResponse, out: &mut Vec<Action>) {
-        let Some((pending, req)) = self.pending.take() else {
+        let Some((pending, req)) = self.pending.take().map(|p| *p) else {
             self.unexpected(out, "prepaid response without request");
             return;
         };
@@ -926,7 +938,7 @@ impl Call {
                 }
             }
             Pending::Settle { .. } => {
-                self.pending = Some((pending, req));
+                self.pending = Some(Box::new((pending, req)));
                 self.unexpected(out, "single answer to a settlement");
             }
         }
@@ -939,7 +951,7 @@ impl Call {
         returned: PrepaidResponse,
         out: &mut Vec<Action>,
     ) {
-        let Some((Pending::Settle { ret }, deduct)) = self.pending.take() else {
+        let Some((Pending::Settle { ret }, deduct)) = self.pending.take().map(|p| *p) else {
             self.unexpected(out, "settlement answer without settlement");
             return;
         };
@@ -1443,7 +1455,7 @@ impl Call {
 
     fn request(&mut self, pending: Pending, req: PrepaidRequest, out: &mut Vec<Action>) {
         self.prepaid_requests = self.prepaid_requests.saturating_add(1);
-        self.pending = Some((pending, req.clone()));
+        self.pending = Some(Box::new((pending, req.clone())));
         out.push(Action::Prepaid(req));
     }
 
@@ -1453,7 +1465,7 @@ impl Call {
             return;
         };
         self.prepaid_requests = self.prepaid_requests.saturating_add(2);
-        self.pending = Some((Pending::Settle { ret: ret_key }, deduct.clone()));
+        self.pending = Some(Box::new((Pending::Settle { ret: ret_key }, deduct.clone())));
         out.push(Action::Settle { deduct, ret });
     }
 

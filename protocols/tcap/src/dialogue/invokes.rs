@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use crate::component::{Code, InvokeId};
+use crate::oid::ObjectId;
 
 /// How many of our invocations may be outstanding at once in one dialogue.
 pub const MAX_OUTSTANDING: usize = 32;
@@ -33,17 +34,44 @@ impl OperationClass {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub(crate) struct Outstanding {
     pub(crate) id: InvokeId,
-    pub(crate) opcode: Code,
+    pub(crate) opcode: StoredCode,
     pub(crate) class: OperationClass,
     pub(crate) deadline: Instant,
 }
 
+/// An operation code as kept with an outstanding invocation: a global code (rare) is boxed,
+/// so a slot takes 40 bytes instead of 64.
+#[derive(Debug)]
+pub(crate) enum StoredCode {
+    Local(i64),
+    Global(Box<ObjectId>),
+}
+
+impl StoredCode {
+    fn new(code: Code) -> Self {
+        match code {
+            Code::Local(v) => StoredCode::Local(v),
+            Code::Global(oid) => StoredCode::Global(Box::new(oid)),
+        }
+    }
+
+    pub(crate) fn code(&self) -> Code {
+        match self {
+            StoredCode::Local(v) => Code::Local(*v),
+            StoredCode::Global(oid) => Code::Global(**oid),
+        }
+    }
+}
+
+/// Our invocations live in slots (at most [`MAX_OUTSTANDING`]); a new one takes the first free
+/// slot. The slots are a `Vec` holding no free slot at its end (empty and unallocated while
+/// nothing is outstanding), so a dialogue with a few invocations carries only those.
 #[derive(Debug)]
 pub(crate) struct Invokes {
-    ours: [Option<Outstanding>; MAX_OUTSTANDING],
+    ours: Vec<Option<Outstanding>>,
     next_id: InvokeId,
     /// The peer's invoke ids not yet answered, one bit per id.
     peer_active: [u64; 4],
@@ -57,7 +85,7 @@ fn bit(id: InvokeId) -> (usize, u64) {
 impl Invokes {
     pub(crate) fn new() -> Self {
         Invokes {
-            ours: [None; MAX_OUTSTANDING],
+            ours: Vec::new(),
             next_id: 1,
             peer_active: [0; 4],
         }
@@ -68,10 +96,23 @@ impl Invokes {
     }
 
     pub(crate) fn remove(&mut self, id: InvokeId) -> Option<Outstanding> {
-        self.ours
-            .iter_mut()
-            .find(|o| o.is_some_and(|o| o.id == id))
-            .and_then(Option::take)
+        let i = self
+            .ours
+            .iter()
+            .position(|o| o.as_ref().is_some_and(|o| o.id == id))?;
+        self.free(i)
+    }
+
+    /// Empty slot `i`, drop the free slots at the end (the memory too once none is left).
+    fn free(&mut self, i: usize) -> Option<Outstanding> {
+        let o = self.ours[i].take();
+        while let Some(None) = self.ours.last() {
+            self.ours.pop();
+        }
+        if self.ours.is_empty() {
+            self.ours = Vec::new();
+        }
+        o
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -85,7 +126,14 @@ impl Invokes {
         class: OperationClass,
         deadline: Instant,
     ) -> Option<InvokeId> {
-        let slot = self.ours.iter().position(Option::is_none)?;
+        let slot = match self.ours.iter().position(Option::is_none) {
+            Some(i) => i,
+            None if self.ours.len() < MAX_OUTSTANDING => {
+                self.ours.push(None);
+                self.ours.len() - 1
+            }
+            None => return None,
+        };
         let mut id = self.next_id;
         while self.get(id).is_some() {
             id = id.wrapping_add(1);
@@ -93,7 +141,7 @@ impl Invokes {
         self.next_id = id.wrapping_add(1);
         self.ours[slot] = Some(Outstanding {
             id,
-            opcode,
+            opcode: StoredCode::new(opcode),
             class,
             deadline,
         });
@@ -108,8 +156,8 @@ impl Invokes {
         let i = self
             .ours
             .iter()
-            .position(|o| o.is_some_and(|o| o.deadline <= now))?;
-        self.ours[i].take()
+            .position(|o| o.as_ref().is_some_and(|o| o.deadline <= now))?;
+        self.free(i)
     }
 
     pub(crate) fn peer_is_active(&self, id: InvokeId) -> bool {
@@ -128,7 +176,7 @@ impl Invokes {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.ours = [None; MAX_OUTSTANDING];
+        self.ours = Vec::new();
         self.peer_active = [0; 4];
     }
 }

@@ -280,7 +280,8 @@ pub struct Dialogue {
     pending: BytesMut,
     idle_timeout: Option<Duration>,
     idle_deadline: Option<Instant>,
-    transmit: Option<Abort<'static>>,
+    /// Rarely set: boxed so a dialogue carries only a pointer for it.
+    transmit: Option<Box<Abort<'static>>>,
 }
 
 impl Dialogue {
@@ -421,10 +422,16 @@ impl Dialogue {
         self.idle_deadline = self.idle_timeout.map(|t| now + t);
     }
 
+    /// Forget the components just sent, and their buffer: a dialogue waiting for the peer
+    /// (most of its life) holds no component memory.
+    fn drop_pending(&mut self) {
+        self.pending = BytesMut::new();
+    }
+
     fn close(&mut self) {
         self.state = State::Closed;
         self.invokes.clear();
-        self.pending.clear();
+        self.drop_pending();
         self.idle_deadline = None;
         self.aare_owed = false;
     }
@@ -438,7 +445,7 @@ impl Dialogue {
         let mut inc = Incoming::new();
         if self.state == State::Closed {
             // Continue after End / Abort: the transaction no longer exists for the peer.
-            self.transmit = unknown_transaction_abort(msg);
+            self.transmit = unknown_transaction_abort(msg).map(Box::new);
             return inc.with(self);
         }
         match (msg, self.state) {
@@ -458,7 +465,7 @@ impl Dialogue {
                         inc.can_reply = true;
                     }
                     Err(reason) => {
-                        self.transmit = Some(provider_abrt(c.otid));
+                        self.transmit = Some(Box::new(provider_abrt(c.otid)));
                         self.close();
                         inc.post = Some(Event::Aborted { reason });
                     }
@@ -499,7 +506,7 @@ impl Dialogue {
             }
             (Message::Continue(_), _) => {
                 // A Continue before we made our id known cannot be ours.
-                self.transmit = unknown_transaction_abort(msg);
+                self.transmit = unknown_transaction_abort(msg).map(Box::new);
             }
             _ => {}
         }
@@ -573,14 +580,14 @@ impl Dialogue {
             Ok(Component::ReturnResultLast(rr)) | Ok(Component::ReturnResultNotLast(rr)) => {
                 let last = matches!(c, Ok(Component::ReturnResultLast(_)));
                 let id = rr.invoke_id;
-                let Some(o) = self.invokes.get(id).copied() else {
+                let Some(class) = self.invokes.get(id).map(|o| o.class) else {
                     return reject(
                         self,
                         Some(id),
                         Problem::ReturnResult(RP::UNRECOGNIZED_INVOKE_ID),
                     );
                 };
-                if !o.class.result_expected() {
+                if !class.result_expected() {
                     self.invokes.remove(id);
                     return reject(
                         self,
@@ -744,7 +751,7 @@ impl Dialogue {
             components: self.components(),
         }
         .encode(out);
-        self.pending.clear();
+        self.drop_pending();
         self.state = State::InitiationSent;
         self.touch(now);
         Ok(())
@@ -778,7 +785,7 @@ impl Dialogue {
             components: self.components(),
         }
         .encode(out);
-        self.pending.clear();
+        self.drop_pending();
         self.state = State::Active;
         self.touch(now);
         Ok(())
@@ -908,7 +915,7 @@ impl Dialogue {
         if let Some(o) = self.invokes.take_expired(now) {
             return Some(Event::InvokeTimeout {
                 invoke_id: o.id,
-                opcode: o.opcode,
+                opcode: o.opcode.code(),
                 class: o.class,
             });
         }
