@@ -129,11 +129,37 @@ impl BenchReport {
             }
             s.push('\n');
         }
+        for (set, callers, ratio, worst_p99) in self.ratios() {
+            s.push_str(&format!(
+                "embedded / best PostgreSQL, {set}, {callers} callers: {ratio:.1}x, embedded p99 per operation {worst_p99} µs\n"
+            ));
+        }
         s.push_str(&format!(
             "records {}  reconciled {}\n",
             self.records, self.reconciled
         ));
         s
+    }
+
+    /// For each account set and concurrency run on both backends: the embedded ledger's
+    /// cycles/s over the best PostgreSQL configuration's, and the embedded ledger's worst p99
+    /// over its operations.
+    pub fn ratios(&self) -> Vec<(String, usize, f64, u64)> {
+        self.runs
+            .iter()
+            .filter(|e| e.backend == "embedded")
+            .filter_map(|e| {
+                let best = self
+                    .runs
+                    .iter()
+                    .filter(|p| p.backend.starts_with("postgres"))
+                    .filter(|p| p.set == e.set && p.concurrency == e.concurrency)
+                    .map(|p| p.cycles_per_sec)
+                    .fold(0.0, f64::max);
+                let worst = e.ops.iter().map(|o| o.p99_us).max().unwrap_or(0);
+                (best > 0.0).then(|| (e.set.clone(), e.concurrency, e.cycles_per_sec / best, worst))
+            })
+            .collect()
     }
 }
 
@@ -439,4 +465,47 @@ async fn bench_postgres(
         && overdrawn == 0;
     a.delete_prefix(&tag).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(backend: &str, set: &str, concurrency: usize, cps: f64, p99: u64) -> RunReport {
+        RunReport {
+            backend: backend.into(),
+            set: set.into(),
+            concurrency,
+            cycles: 0,
+            failed_cycles: 0,
+            elapsed_secs: 1.0,
+            cycles_per_sec: cps,
+            ops: OPS
+                .iter()
+                .map(|op| OpLatency {
+                    op: (*op).into(),
+                    p50_us: 1,
+                    p99_us: p99,
+                    max_us: p99,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn ratios_compare_with_the_best_postgres_run_of_the_same_set_and_callers() {
+        let report = BenchReport {
+            runs: vec![
+                run("embedded", "hot 10", 16, 2000.0, 900),
+                run("embedded", "hot 10", 256, 5000.0, 4000),
+                run("postgres x1", "hot 10", 16, 100.0, 1),
+                run("postgres x2", "hot 10", 16, 200.0, 1),
+                run("postgres x1", "1000 accounts", 256, 1.0, 1),
+            ],
+            reconciled: true,
+            records: 0,
+        };
+        assert_eq!(report.ratios(), vec![("hot 10".to_owned(), 16, 10.0, 900)]);
+        assert!(report.to_table().contains("16 callers: 10.0x"));
+    }
 }
