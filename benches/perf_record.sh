@@ -18,7 +18,8 @@
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
 # P99_MS (10), STEP_SECS (5), START_RATE (1000), HELD (20000), HOLD_SECS (40),
-# LATENCY_SECS (20), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
+# LATENCY_SECS (20), LATENCY_RATE (fixed rate for "latency" instead of half the 2-arbiter
+# maximum; then "max" is not needed), LATENCY_ARBITERS (2), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
 # ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
 # keep the work directory), CARGO_TARGET_DIR (target).
 #
@@ -188,7 +189,7 @@ EOF
 fi
 
 MAX2=""
-if [[ " $SECTIONS " == *" max "* || " $SECTIONS " == *" latency "* ]]; then
+if [[ " $SECTIONS " == *" max "* || ( " $SECTIONS " == *" latency "* && -z "${LATENCY_RATE:-}" ) ]]; then
     echo
     echo "== max: highest rate with no failure and p99 < $P99_MS ms (steps of $STEP_SECS s from $START_RATE calls/s)"
     for arb in 1 2; do
@@ -205,11 +206,12 @@ if [[ " $SECTIONS " == *" max "* || " $SECTIONS " == *" latency "* ]]; then
     done
 fi
 
-if [[ " $SECTIONS " == *" latency "* && -n "$MAX2" ]]; then
-    HALF=$(python3 -c "print(max(1, round($MAX2 / 2)))")
+if [[ " $SECTIONS " == *" latency "* && ( -n "$MAX2" || -n "${LATENCY_RATE:-}" ) ]]; then
+    if [ -n "${LATENCY_RATE:-}" ]; then HALF=$LATENCY_RATE; else HALF=$(python3 -c "print(max(1, round($MAX2 / 2)))"); fi
+    LARB=${LATENCY_ARBITERS:-2}
     echo
-    echo "== latency at half the maximum: $HALF calls/s for $LATENCY_SECS s (2 arbiters)"
-    start_serve 2
+    echo "== latency: $HALF calls/s for $LATENCY_SECS s ($LARB arbiters)"
+    start_serve "$LARB"
     gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
     stop_pid "$SCP_PID"
     python3 - "$WORK/half.json" <<'EOF'
