@@ -773,6 +773,15 @@ fn assert_same(ledger: &Ledger, expected: &HashMap<AccountId, Account>) {
     }
 }
 
+impl Driver {
+    /// Once a preallocated spare segment is ready: run the workload and wait for it to be durable.
+    fn workload_in_spare(&mut self, accounts: usize, n: u64, call_base: u64) {
+        wait_spare(&self.ledger);
+        self.workload(accounts, n, call_base);
+        self.sync();
+    }
+}
+
 fn setup(dir: &Path, cfg: LedgerConfig, accounts: usize) -> Driver {
     let _ = dir;
     let mut d = Driver::new(Ledger::open(cfg).unwrap());
@@ -1305,9 +1314,7 @@ fn preallocated_segments_rotate_replay_and_continue_after_restart() {
     // At start the writer appends to a plain segment; once the spare is ready it moves to it at
     // the next batch, and to the next spare each time a segment fills.
     for round in 0..8 {
-        wait_spare(&d.ledger);
-        d.workload(4, 120, (round + 1) << 20);
-        d.sync();
+        d.workload_in_spare(4, 120, (round + 1) << 20);
     }
     let segs = list_segments(tmp.path()).unwrap();
     let preallocated = segs.iter().filter(|s| file_len(&s.path) >= SEG).count();
@@ -1315,9 +1322,7 @@ fn preallocated_segments_rotate_replay_and_continue_after_restart() {
     assert!(preallocated >= segs.len() - 1, "{segs:?}");
     // Pruning with preallocated segments and a spare in the directory.
     d.ledger.snapshot_now().unwrap();
-    wait_spare(&d.ledger);
-    d.workload(4, 60, 20 << 20);
-    d.sync();
+    d.workload_in_spare(4, 60, 20 << 20);
     d.ledger.snapshot_now().unwrap();
     assert!(list_segments(tmp.path()).unwrap()[0].first_seq > 1);
     wait_spare(&d.ledger);
@@ -1329,9 +1334,7 @@ fn preallocated_segments_rotate_replay_and_continue_after_restart() {
         if file_len(&tail) == SEG && walk(&tail).1 as u64 + 8192 < SEG {
             break;
         }
-        wait_spare(&d.ledger);
-        d.workload(4, 30, call);
-        d.sync();
+        d.workload_in_spare(4, 30, call);
         call += 1 << 20;
     }
     let expected = d.state.clone();
@@ -1366,9 +1369,7 @@ fn torn_write_into_a_preallocated_segment_is_truncated_on_reopen() {
     let c = prealloc_cfg(tmp.path());
     let mut d = setup(tmp.path(), c.clone(), 2);
     d.sync();
-    wait_spare(&d.ledger);
-    d.workload(2, 20, 1 << 20);
-    d.sync();
+    d.workload_in_spare(2, 20, 1 << 20);
     let expected = d.state.clone();
     let next = d.last + 1;
     drop(d);
@@ -1391,9 +1392,7 @@ fn leftover_spare_is_ignored_and_removed() {
     let c = prealloc_cfg(tmp.path());
     let mut d = setup(tmp.path(), c.clone(), 3);
     d.sync();
-    wait_spare(&d.ledger);
-    d.workload(3, 30, 1 << 20);
-    d.sync();
+    d.workload_in_spare(3, 30, 1 << 20);
     let expected = d.state.clone();
     drop(d);
     // A half-filled spare from a crash, holding something that even looks like records.
@@ -1434,9 +1433,7 @@ fn faulty_prealloc(dir: &Path) -> (Driver, Arc<Faults>) {
         d.upsert(&format!("W{i}"), 1_000_000);
     }
     d.sync();
-    wait_spare(&d.ledger);
-    d.workload(3, 10, 1 << 20);
-    d.sync();
+    d.workload_in_spare(3, 10, 1 << 20);
     assert_eq!(f.adopted.load(Ordering::SeqCst), 1);
     assert_eq!(
         file_len(&last_segment(dir)),
@@ -1504,9 +1501,7 @@ fn failed_spare_preparation_does_not_fail_the_ledger() {
     // Once the disk has room again the preparer catches up (after its back-off) and the writer
     // moves to the spare.
     f.fail_spare.store(false, Ordering::SeqCst);
-    wait_spare(&d.ledger);
-    d.workload(3, 5, 9 << 20);
-    d.sync();
+    d.workload_in_spare(3, 5, 9 << 20);
     assert_eq!(f.adopted.load(Ordering::SeqCst), 1);
     assert_eq!(file_len(&last_segment(tmp.path())), c.segment_bytes);
     let expected = d.state.clone();
