@@ -296,6 +296,10 @@ pub fn reconcile_wait(
     wait: Duration,
 ) -> Result<Reconciliation, CallgenError> {
     let deadline = Instant::now() + wait;
+    // The SCP writes CDR lines to its file within 200 ms (`cdr_sink`): the books are read as
+    // final once they balance and the CDR count has not moved over one poll (250 ms), so the
+    // CDRs of calls that moved no money are counted too.
+    let mut last_count = None;
     loop {
         let after = Snapshot::take_ids(admin, &before.ids())?;
         let CdrSums {
@@ -333,9 +337,10 @@ pub fn reconcile_wait(
         r.balanced = r.mismatched_accounts.is_empty()
             && r.reserved_after == 0
             && r.balance_before - r.balance_after == r.charged_in_cdrs;
-        if r.balanced || Instant::now() >= deadline {
+        if (r.balanced && last_count == Some(r.cdrs)) || Instant::now() >= deadline {
             return Ok(r);
         }
+        last_count = Some(r.cdrs);
         std::thread::sleep(Duration::from_millis(250));
     }
 }
