@@ -5,115 +5,19 @@
 //! Pass/fail never depends on timing: calls are counted (`--calls`, scenarios in turn), the
 //! answer timeout is generous, and the ledger check waits until the books settle.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use strowger::callgen::{self, reconcile, reflector, CallgenArgs};
 
+mod support;
+
+use support::process::ServeProcess;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A `strowger serve` child process on ephemeral ports; killed (SIGTERM, then SIGKILL) on drop.
-struct Serve {
-    child: Child,
-    m3ua: SocketAddr,
-    admin: SocketAddr,
-    data: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Serve {
-    fn start() -> Serve {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let cfg = dir.path().join("strowger.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                r#"
-[node]
-data_dir = "{}"
-[m3ua]
-listen = ["127.0.0.1:0"]
-[admin]
-listen = "127.0.0.1:0"
-[engine]
-arbiters = 2
-drain_seconds = 5
-[log]
-format = "json"
-level = "info"
-[services]
-provisioning = "{}"
-"#,
-                data.display(),
-                root().join("examples/provisioning.toml").display()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_strowger"))
-            .args(["serve", "--config"])
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("strowger serve starts");
-        // Read the log until the "running" line names the bound addresses; keep draining it
-        // afterwards so the child never blocks on a full pipe.
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(t) = &tx {
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                        let f = &v["fields"];
-                        if f["message"] == "strowger SCP running" {
-                            let m3ua = f["m3ua"].as_str().unwrap_or("").trim_matches(['[', ']']);
-                            let first = m3ua.split(',').next().unwrap_or("").trim().to_string();
-                            let admin = f["admin"].as_str().unwrap_or("").to_string();
-                            let _ = t.send((first, admin));
-                            tx = None;
-                        }
-                    }
-                }
-            }
-        });
-        let (m3ua, admin) = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("strowger serve reports its addresses");
-        Serve {
-            child,
-            m3ua: m3ua.parse().expect("M3UA address"),
-            admin: admin.parse().expect("admin address"),
-            data,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let pid = self.child.id() as i32;
-        // SAFETY: sending a signal to our own child process.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-        for _ in 0..200 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn args(scp: SocketAddr, scenarios: &Path, calls: u64) -> CallgenArgs {
@@ -135,7 +39,7 @@ fn args(scp: SocketAddr, scenarios: &Path, calls: u64) -> CallgenArgs {
 
 #[test]
 fn every_scenario_against_strowger_serve_with_a_reconciled_ledger() {
-    let scp = Serve::start();
+    let scp = ServeProcess::start("", "");
     let scenarios = root().join("examples/scenarios.toml");
     let n = callgen::scenario::Scenarios::load(&scenarios)
         .unwrap()

@@ -17,12 +17,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -32,6 +29,7 @@ use strowger::ledger::{
 };
 use strowger::prepaid::{AccountId, CallId, OpKey, PrepaidRequest, PrepaidResponse, Refusal};
 use strowger_cap::{EventTypeBcsm, OpCode};
+use support::process::{ServeProcess, TOKEN};
 use support::server::http;
 use support::ssp::{acr, begin, cont, erb, idp, srr, Components, Reply, Ssp, CAP_V2};
 
@@ -638,46 +636,28 @@ fn two_ledger_nodes_racing_on_one_poor_account_never_overdraw() {
 
 // ----- two `strowger serve` processes ---------------------------------------------------------
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// A `strowger serve` child process with the PostgreSQL ledger.
-struct Node {
-    child: Option<Child>,
-    m3ua: SocketAddr,
-    admin: SocketAddr,
-    data: PathBuf,
-    _dir: tempfile::TempDir,
+struct Node(ServeProcess);
+
+impl std::ops::Deref for Node {
+    type Target = ServeProcess;
+    fn deref(&self) -> &ServeProcess {
+        &self.0
+    }
 }
 
-const TOKEN: &str = "test-token";
+impl std::ops::DerefMut for Node {
+    fn deref_mut(&mut self) -> &mut ServeProcess {
+        &mut self.0
+    }
+}
 
 impl Node {
     fn start(id: u16, url: &str, expiry_secs: u64) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let cfg = dir.path().join("strowger.toml");
-        std::fs::write(
-            &cfg,
-            format!(
+        Node(ServeProcess::start(
+            &format!("id = {id}"),
+            &format!(
                 r#"
-[node]
-id = {id}
-data_dir = "{}"
-[m3ua]
-listen = ["127.0.0.1:0"]
-[admin]
-listen = "127.0.0.1:0"
-token = "{TOKEN}"
-[engine]
-arbiters = 2
-drain_seconds = 5
-[log]
-format = "json"
-level = "info"
-[services]
-provisioning = "{}"
 [ledger]
 backend = "postgres"
 reservation_expiry_secs = {expiry_secs}
@@ -685,51 +665,9 @@ reservation_expiry_secs = {expiry_secs}
 url = "{url}"
 pool_size = 4
 sweep_interval_ms = 200
-"#,
-                data.display(),
-                root().join("examples/provisioning.toml").display()
+"#
             ),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_strowger"))
-            .args(["serve", "--config"])
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("strowger serve starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(t) = &tx {
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        let f = &v["fields"];
-                        if f["message"] == "strowger SCP running" {
-                            let m3ua = f["m3ua"].as_str().unwrap_or("").trim_matches(['[', ']']);
-                            let first = m3ua.split(',').next().unwrap_or("").trim().to_string();
-                            let admin = f["admin"].as_str().unwrap_or("").to_string();
-                            let _ = t.send((first, admin));
-                            tx = None;
-                        }
-                    } else if line.contains("strowger:") {
-                        eprintln!("serve: {line}");
-                    }
-                }
-            }
-        });
-        let (m3ua, admin) = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("strowger serve reports its addresses");
-        Node {
-            child: Some(child),
-            m3ua: m3ua.parse().unwrap(),
-            admin: admin.parse().unwrap(),
-            data,
-            _dir: dir,
-        }
+        ))
     }
 
     fn view(&self, account: &str) -> Value {
@@ -756,41 +694,6 @@ sweep_interval_ms = 200
             );
             assert_eq!(s, 200, "{v}");
         }
-    }
-
-    /// SIGTERM (drain, flush CDRs) and wait.
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SAFETY: signalling our own child process.
-            unsafe {
-                libc::kill(c.id() as i32, libc::SIGTERM);
-            }
-            for _ in 0..400 {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill(); // SIGKILL
-            let _ = c.wait();
-        }
-    }
-
-    fn cdrs(&self) -> Vec<Value> {
-        strowger::cdr_sink::read_all(&self.data.join("cdr")).unwrap_or_default()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

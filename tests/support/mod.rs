@@ -2,6 +2,7 @@
 //! present in CI and are skipped with a clear line elsewhere.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod process;
 pub mod server;
 pub mod ssp;
 
