@@ -11,9 +11,7 @@ use std::thread;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use strowger_m3ua::{
-    Association, Body, Data, Event as M3uaEvent, Framer, Message as M3uaMessage, ProtocolData, Role,
-};
+use strowger_m3ua::{Association, Event as M3uaEvent, Framer, Role};
 use strowger_sccp::Message as SccpMessage;
 use strowger_tcap::{
     write_invoke, Aare, Code, ComponentPortion, Continue, DialoguePortion, End,
@@ -25,8 +23,7 @@ use tokio::sync::oneshot;
 
 use super::{CallgenArgs, CallgenError};
 use crate::engine::capmap;
-use crate::service::call::{BcsmArm, BcsmEventType, MonitorMode};
-use crate::service::{Leg, Nature, Op};
+use crate::service::{Nature, Op};
 
 /// The two precomputed TCAP answers and where their transaction ids go.
 struct Answers {
@@ -54,20 +51,9 @@ impl Answers {
         let dialect = strowger_cap::Dialect::CapV2;
         let ac = ObjectId::from_encoded(&[0x04, 0x00, 0x00, 0x01, 0x00, 0x32, 0x01])
             .ok_or_else(|| CallgenError::Usage("reflector: application context".into()))?;
-        use BcsmEventType as E;
-        use MonitorMode::*;
-        let arm = |event, mode, leg| BcsmArm { event, mode, leg };
         let ops = [
             Op::RequestReportBcsm {
-                events: vec![
-                    arm(E::RouteSelectFailure, Interrupted, None),
-                    arm(E::Busy, Interrupted, Some(Leg::Called)),
-                    arm(E::NoAnswer, Interrupted, Some(Leg::Called)),
-                    arm(E::Abandon, Interrupted, Some(Leg::Calling)),
-                    arm(E::Disconnect, Interrupted, Some(Leg::Calling)),
-                    arm(E::Disconnect, Interrupted, Some(Leg::Called)),
-                    arm(E::Answer, NotifyAndContinue, Some(Leg::Called)),
-                ],
+                events: crate::service::Call::arms(),
             },
             Op::ApplyCharging {
                 max_duration_100ms: 1200,
@@ -335,21 +321,7 @@ async fn serve(stream: TcpStream, answers: Arc<Answers>, rc: Option<u32>) {
                 if reply.encode(&mut sccp).is_err() {
                     continue;
                 }
-                let m = M3uaMessage::from(Body::Data(Data {
-                    network_appearance: ind.network_appearance,
-                    routing_context: ind.routing_context,
-                    protocol_data: ProtocolData {
-                        opc: ind.dpc,
-                        dpc: ind.opc,
-                        si: ind.si,
-                        ni: ind.ni,
-                        mp: ind.mp,
-                        sls: ind.sls,
-                        user_data: std::borrow::Cow::Borrowed(&sccp[..]),
-                    },
-                    correlation_id: None,
-                }));
-                let _ = m.encode(&mut wbuf);
+                let _ = ind.reply(&sccp).encode(&mut wbuf);
             }
             while let Some(t) = assoc.poll_transmit() {
                 wbuf.extend_from_slice(&t.payload);

@@ -783,7 +783,7 @@ mod tests {
                 ..
             }
         ));
-        // The last grant says release at its end: the switch releases at 3000? No: hold ends first.
+        // The last grant asks for a release at its end, but the hold time (250 s) ends first.
         let n = c
             .on_answer(&sc, s, "", Answer::Continue, &[g(true)])
             .unwrap();

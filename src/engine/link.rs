@@ -262,20 +262,7 @@ impl Link {
         if reply.encode(&mut scratch).is_err() {
             return;
         }
-        let msg = M3uaMessage::from(Body::Data(strowger_m3ua::Data {
-            network_appearance: ind.network_appearance,
-            routing_context: ind.routing_context,
-            protocol_data: strowger_m3ua::ProtocolData {
-                opc: ind.dpc,
-                dpc: ind.opc,
-                si: ind.si,
-                ni: ind.ni,
-                mp: ind.mp,
-                sls: ind.sls,
-                user_data: std::borrow::Cow::Borrowed(&scratch[..]),
-            },
-            correlation_id: None,
-        }));
+        let msg = ind.reply(&scratch);
         let mut out = BytesMut::new();
         if msg.encode(&mut out).is_ok() {
             metrics::counter!(m::LAYER_MESSAGES, "layer" => "sccp", "type" => "udts", "direction" => "out").increment(1);

@@ -683,7 +683,9 @@ impl Call {
         );
     }
 
-    fn arms() -> Vec<BcsmArm> {
+    /// The BCSM events a connected call arms (RequestReportBCSMEvent): the failures and the
+    /// disconnects interrupted, the answer notified.
+    pub fn arms() -> Vec<BcsmArm> {
         use BcsmEventType as E;
         use MonitorMode::*;
         let arm = |event, mode, leg| BcsmArm { event, mode, leg };

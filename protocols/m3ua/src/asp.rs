@@ -175,6 +175,27 @@ pub struct DataIndication {
     pub user_data: Bytes,
 }
 
+impl DataIndication {
+    /// The DATA message answering this one with `user_data`: the point codes swapped, the
+    /// same routing context, network appearance, SI, NI, priority and SLS.
+    pub fn reply<'a>(&self, user_data: &'a [u8]) -> Message<'a> {
+        Message::from(Body::Data(Data {
+            network_appearance: self.network_appearance,
+            routing_context: self.routing_context,
+            protocol_data: ProtocolData {
+                opc: self.dpc,
+                dpc: self.opc,
+                si: self.si,
+                ni: self.ni,
+                mp: self.mp,
+                sls: self.sls,
+                user_data: Cow::Borrowed(user_data),
+            },
+            correlation_id: None,
+        }))
+    }
+}
+
 /// Destinations named in DUNA, DAVA or DRST.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destinations {
