@@ -329,6 +329,19 @@ impl PrepaidRequest {
         }
     }
 
+    /// The one account a batch of requests is about: `Ok(None)` for an empty batch; when the
+    /// requests name several accounts (logged), the refusal every one of them gets.
+    pub fn batch_account(reqs: &[PrepaidRequest]) -> Result<Option<&AccountId>, Refusal> {
+        let Some(first) = reqs.first().map(PrepaidRequest::account) else {
+            return Ok(None);
+        };
+        if reqs.iter().any(|r| r.account() != first) {
+            tracing::error!(account = %first, "prepaid batch names several accounts; refused");
+            return Err(Refusal::UnknownAccount);
+        }
+        Ok(Some(first))
+    }
+
     /// The idempotency key, if the request has one (all but Authenticate).
     pub fn key(&self) -> Option<OpKey> {
         match self {

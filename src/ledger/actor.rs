@@ -513,13 +513,11 @@ impl AccountDirectory {
     /// are durable — one group commit instead of one per operation. Every request must name the
     /// same account (the first one's account is asked).
     pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
-        let Some(id) = reqs.first().map(|r| r.account().clone()) else {
-            return Vec::new();
+        let id = match PrepaidRequest::batch_account(&reqs) {
+            Ok(Some(id)) => id.clone(),
+            Ok(None) => return Vec::new(),
+            Err(r) => return vec![PrepaidResponse::Refused(r); reqs.len()],
         };
-        if reqs.iter().any(|r| *r.account() != id) {
-            tracing::error!(account = %id, "prepaid batch names several accounts; refused");
-            return vec![PrepaidResponse::Refused(Refusal::UnknownAccount); reqs.len()];
-        }
         let n = reqs.len();
         let refuse = |r| vec![PrepaidResponse::Refused(r); n];
         match self.ask(&id, false, PrepaidOps(reqs)).await {

@@ -1090,14 +1090,12 @@ impl PgLedger {
 
     /// Several operations on one account, in order, in one transaction (one commit).
     pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
-        if reqs.is_empty() {
-            return Vec::new();
+        match PrepaidRequest::batch_account(&reqs) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Vec::new(),
+            Err(r) => return vec![PrepaidResponse::Refused(r); reqs.len()],
         }
         let down = vec![PrepaidResponse::Refused(Refusal::LedgerUnavailable); reqs.len()];
-        if reqs.iter().any(|r| r.account() != reqs[0].account()) {
-            tracing::error!("prepaid batch names several accounts; refused");
-            return vec![PrepaidResponse::Refused(Refusal::UnknownAccount); reqs.len()];
-        }
         self.submit(|tx| Job::Ops(reqs, tx), down).await
     }
 
