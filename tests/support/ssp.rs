@@ -333,33 +333,7 @@ pub fn cont(otid: TransactionId, dtid: u32, comps: &Components) -> Vec<u8> {
 
 /// An InitialDP for a mobile-originated call (calledPartyBCDNumber, as an MSC sends it).
 pub fn idp(service_key: u32, calling: &str, dialled: &str) -> Vec<u8> {
-    let calling = CallingPartyNumber {
-        nai: NatureOfAddress::INTERNATIONAL,
-        ni: false,
-        npi: strowger_cap::numbers::NumberingPlan::ISDN,
-        presentation: strowger_cap::numbers::Presentation::ALLOWED,
-        screening: strowger_cap::numbers::Screening::NETWORK_PROVIDED,
-        digits: strowger_cap::numbers::Digits::from_str(calling).unwrap(),
-    }
-    .encode()
-    .unwrap();
-    let called = AddressString {
-        nature: 0,
-        npi: 1,
-        digits: strowger_cap::numbers::Digits::from_str(dialled).unwrap(),
-    }
-    .encode()
-    .unwrap();
-    let mut idp = InitialDp {
-        service_key,
-        ..Default::default()
-    };
-    idp.calling_party_number = Some(calling.as_bytes());
-    idp.called_party_bcd_number = Some(called.as_bytes());
-    idp.event_type_bcsm = Some(EventTypeBcsm::COLLECTED_INFO);
-    let mut p = BytesMut::new();
-    Operation::InitialDp(idp).encode(Dialect::CapV2, &mut p);
-    p.to_vec()
+    idp_ton(service_key, calling, dialled, 0)
 }
 
 /// An EventReportBCSM.
