@@ -21,7 +21,8 @@
 # LATENCY_SECS (20), LATENCY_RATE (fixed rate for "latency" instead of half the 2-arbiter
 # maximum; then "max" is not needed), LATENCY_ARBITERS (2), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
 # ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
-# keep the work directory), CARGO_TARGET_DIR (target).
+# keep the work directory), CARGO_TARGET_DIR (target), BIN (a strowger binary to measure
+# instead of building one: for side-by-side runs of two builds).
 #
 # The prepaid ledger acknowledges a reservation only after fsync (group commit), so the
 # InitialDP -> first answer latency of a prepaid call includes one fsync: the script prints
@@ -44,9 +45,11 @@ HOLD_SECS=${HOLD_SECS:-40}
 LATENCY_SECS=${LATENCY_SECS:-20}
 SECTIONS=${SECTIONS:-cpu max latency rss}
 
-echo "== building (release)" >&2
-cargo build --release --bin strowger >&2
-BIN=$CARGO_TARGET_DIR/release/strowger
+if [ -z "${BIN:-}" ]; then
+    echo "== building (release)" >&2
+    cargo build --release --bin strowger >&2
+    BIN=$CARGO_TARGET_DIR/release/strowger
+fi
 WORK=$(mktemp -d)
 DATA_ROOT=${DATA_ROOT:-$WORK}
 mkdir -p "$DATA_ROOT"

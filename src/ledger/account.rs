@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::prepaid::{AccountId, CallId, Money, OpKey, PrepaidRequest, PrepaidResponse, Refusal};
 
@@ -91,11 +92,17 @@ pub struct Totals {
     pub charged: Money,
 }
 
+/// The remembered answers of one call, in order: (operation sequence number, answer). The
+/// first is kept inline: a live call has answered one operation (its ApplyFee) and is
+/// remembered twice (actor and durable state), so a heap block per call would cost more than
+/// the answer.
+pub type Answers = SmallVec<[(u32, PrepaidResponse); 1]>;
+
 /// Remembered answers of one call's operations on this account.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallMemo {
     /// (operation sequence number, answer), in order.
-    pub answers: Vec<(u32, PrepaidResponse)>,
+    pub answers: Answers,
     /// When the call's reservation closed; `None` while it is open.
     pub closed_at: Option<UnixSecs>,
 }

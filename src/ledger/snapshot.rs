@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::prepaid::{AccountId, CallId};
 
-use super::account::{Account, CallMemo, Reservation, Totals};
+use super::account::{Account, Answers, CallMemo, Reservation, Totals};
 use super::journal::{list_segments, sync_dir};
 use super::record::{Dec, DecodeError, Enc};
 
@@ -91,7 +91,7 @@ pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
         let call = CallId(d.u64()?);
         let closed_at = d.opt_u64()?;
         let k = d.u32()? as usize;
-        let mut answers = Vec::with_capacity(k.min(1 << 10));
+        let mut answers = Answers::with_capacity(k.min(1 << 10));
         for _ in 0..k {
             answers.push((d.u32()?, d.response()?));
         }
