@@ -178,8 +178,8 @@ async fn caller(
     call_base: u64,
     until: Instant,
     separate_settle: bool,
-    mut h: Vec<Histogram<u64>>,
-) -> (u64, u64, Vec<Histogram<u64>>) {
+    h: Hists,
+) -> (u64, u64) {
     let mut rng = call_base | 1;
     let (mut cycles, mut failed) = (0u64, 0u64);
     let mut n = 0u64;
@@ -220,7 +220,7 @@ async fn caller(
             } else {
                 dir.request_all(reqs).await
             };
-            let _ = h[i].record(t.elapsed().as_micros().max(1) as u64);
+            let _ = h.lock()[i].record(t.elapsed().as_micros().max(1) as u64);
             ok &= !answers
                 .iter()
                 .any(|r| matches!(r, PrepaidResponse::Refused(_)));
@@ -231,8 +231,13 @@ async fn caller(
             failed += 1;
         }
     }
-    (cycles, failed, h)
+    (cycles, failed)
 }
+
+/// The latency histograms of the callers on one arbiter. Shared by them rather than one set
+/// per caller: 256 callers' histograms would not fit in any cache, and the benchmark would
+/// then measure its own bookkeeping (the lock is taken on one thread, never contended).
+type Hists = std::sync::Arc<parking_lot::Mutex<Vec<Histogram<u64>>>>;
 
 fn histograms() -> Result<Vec<Histogram<u64>>, super::LedgerError> {
     (0..OPS.len())
@@ -254,6 +259,9 @@ async fn run(
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(opts.run_secs);
     let mut tasks = Vec::with_capacity(c);
+    let per_arbiter = (0..on.len().max(1))
+        .map(|_| Ok(Hists::new(parking_lot::Mutex::new(histograms()?))))
+        .collect::<Result<Vec<_>, super::LedgerError>>()?;
     for i in 0..c {
         let base = (call_epoch << 48) | ((i as u64) << 32);
         let one = caller(
@@ -262,7 +270,7 @@ async fn run(
             base,
             until,
             opts.separate_settle,
-            histograms()?,
+            per_arbiter[i % per_arbiter.len()].clone(),
         );
         let (tx, rx) = tokio::sync::oneshot::channel();
         let task = async move {
@@ -277,15 +285,17 @@ async fn run(
         }
         tasks.push(rx);
     }
-    let mut hist = histograms()?;
     let (mut cycles, mut failed) = (0, 0);
     for t in tasks {
-        if let Ok((cy, f, h)) = t.await {
+        if let Ok((cy, f)) = t.await {
             cycles += cy;
             failed += f;
-            for (a, b) in hist.iter_mut().zip(h.iter()) {
-                let _ = a.add(b);
-            }
+        }
+    }
+    let mut hist = histograms()?;
+    for h in &per_arbiter {
+        for (a, b) in hist.iter_mut().zip(h.lock().iter()) {
+            let _ = a.add(b);
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
