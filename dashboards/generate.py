@@ -238,6 +238,8 @@ def charging():
     b.ts("Ledger failures", [
         (f"sum(increase(strowger_ledger_failures_total[{RATE}]))", "write/fsync failures"),
         (f"sum(increase(strowger_ledger_snapshot_failures_total[{RATE}]))", "snapshot failures"),
+        (f"sum(increase(strowger_ledger_preallocation_failures_total[{RATE}]))",
+         "preallocation failures"),
         (f"sum(increase(strowger_ledger_overdeduct_total[{RATE}]))", "over-deducts"),
     ])
     b.ts("Journal size", [("sum(strowger_ledger_journal_bytes)", "journal")], unit="bytes")

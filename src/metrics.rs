@@ -65,6 +65,9 @@ pub const LEDGER_SNAPSHOTS: &str = "strowger_ledger_snapshots_total";
 pub const LEDGER_SNAPSHOT_FAILURES: &str = "strowger_ledger_snapshot_failures_total";
 /// Torn journal tails truncated at recovery.
 pub const LEDGER_TORN_TAILS: &str = "strowger_ledger_torn_tail_truncations_total";
+/// Failed attempts to prepare a preallocated journal segment (the writer keeps appending
+/// to plain segments meanwhile).
+pub const LEDGER_PREALLOCATION_FAILURES: &str = "strowger_ledger_preallocation_failures_total";
 /// Deduct requests above the reservation (clamped).
 pub const LEDGER_OVERDEDUCTS: &str = "strowger_ledger_overdeduct_total";
 /// InitialDPs refused by admission control.
@@ -204,6 +207,10 @@ fn describe() {
     describe_counter!(LEDGER_SNAPSHOTS, "Ledger snapshots written");
     describe_counter!(LEDGER_SNAPSHOT_FAILURES, "Ledger snapshots that failed");
     describe_counter!(
+        LEDGER_PREALLOCATION_FAILURES,
+        "Failed attempts to prepare a preallocated journal segment"
+    );
+    describe_counter!(
         LEDGER_TORN_TAILS,
         "Torn journal tails truncated during recovery"
     );
@@ -287,6 +294,7 @@ fn register_fixed_series() {
         LEDGER_EXPIRED,
         LEDGER_SNAPSHOTS,
         LEDGER_SNAPSHOT_FAILURES,
+        LEDGER_PREALLOCATION_FAILURES,
         LEDGER_TORN_TAILS,
         LEDGER_OVERDEDUCTS,
         ADMISSION_REJECTIONS,

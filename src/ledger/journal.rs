@@ -436,6 +436,7 @@ fn preparer_loop(storage: Arc<dyn Storage>, path: PathBuf, bytes: u64, sh: Arc<S
             Err(_) if sh.stop.load(Ordering::Acquire) => break,
             Err(e) => {
                 // Not a ledger failure: the writer keeps appending to plain segments.
+                ::metrics::counter!(crate::metrics::LEDGER_PREALLOCATION_FAILURES).increment(1);
                 tracing::warn!(file = %path.display(), error = %e, retry_in_secs = backoff.as_secs(), "could not preallocate a journal segment; appending to plain segments meanwhile");
                 let _ = fs::remove_file(&path);
                 let mut st = sh.state.lock();
