@@ -68,18 +68,57 @@ impl StoredCode {
 
 /// Our invocations live in slots (at most [`MAX_OUTSTANDING`]); a new one takes the first free
 /// slot. The slots are a `Vec` holding no free slot at its end (empty and unallocated while
-/// nothing is outstanding), so a dialogue with a few invocations carries only those.
+/// nothing is outstanding), grown one slot at a time, so a dialogue with a few invocations
+/// carries only those.
 #[derive(Debug)]
 pub(crate) struct Invokes {
     ours: Vec<Option<Outstanding>>,
     next_id: InvokeId,
-    /// The peer's invoke ids not yet answered, one bit per id.
-    peer_active: [u64; 4],
+    /// The peer's invoke ids not yet answered.
+    peer_active: PeerIds,
 }
 
-fn bit(id: InvokeId) -> (usize, u64) {
-    let i = usize::from(id as u8);
-    (i / 64, 1u64 << (i % 64))
+/// A set of invoke ids, one bit per id. Peers number their invokes from 0 or 1 up, so the
+/// first 64 ids are kept inline and the other 192 bits only once an id among them is used.
+#[derive(Debug, Default)]
+struct PeerIds {
+    low: u64,
+    high: Option<Box<[u64; 3]>>,
+}
+
+impl PeerIds {
+    fn bit(id: InvokeId) -> (usize, u64) {
+        let i = usize::from(id as u8);
+        (i / 64, 1u64 << (i % 64))
+    }
+
+    fn contains(&self, id: InvokeId) -> bool {
+        match Self::bit(id) {
+            (0, m) => self.low & m != 0,
+            (w, m) => self.high.as_ref().is_some_and(|h| h[w - 1] & m != 0),
+        }
+    }
+
+    fn insert(&mut self, id: InvokeId) {
+        match Self::bit(id) {
+            (0, m) => self.low |= m,
+            (w, m) => self.high.get_or_insert_with(Box::default)[w - 1] |= m,
+        }
+    }
+
+    fn remove(&mut self, id: InvokeId) {
+        match Self::bit(id) {
+            (0, m) => self.low &= !m,
+            (w, m) => {
+                if let Some(h) = &mut self.high {
+                    h[w - 1] &= !m;
+                    if h.iter().all(|&x| x == 0) {
+                        self.high = None;
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Invokes {
@@ -87,7 +126,7 @@ impl Invokes {
         Invokes {
             ours: Vec::new(),
             next_id: 1,
-            peer_active: [0; 4],
+            peer_active: PeerIds::default(),
         }
     }
 
@@ -129,6 +168,9 @@ impl Invokes {
         let slot = match self.ours.iter().position(Option::is_none) {
             Some(i) => i,
             None if self.ours.len() < MAX_OUTSTANDING => {
+                // One slot more, not the doubling `push` would do: a call keeps its few
+                // invocations outstanding (class 2: until their timer) for most of its life.
+                self.ours.reserve_exact(1);
                 self.ours.push(None);
                 self.ours.len() - 1
             }
@@ -161,22 +203,57 @@ impl Invokes {
     }
 
     pub(crate) fn peer_is_active(&self, id: InvokeId) -> bool {
-        let (w, m) = bit(id);
-        self.peer_active[w] & m != 0
+        self.peer_active.contains(id)
     }
 
     pub(crate) fn peer_start(&mut self, id: InvokeId) {
-        let (w, m) = bit(id);
-        self.peer_active[w] |= m;
+        self.peer_active.insert(id);
     }
 
     pub(crate) fn peer_done(&mut self, id: InvokeId) {
-        let (w, m) = bit(id);
-        self.peer_active[w] &= !m;
+        self.peer_active.remove(id);
     }
 
     pub(crate) fn clear(&mut self) {
         self.ours = Vec::new();
-        self.peer_active = [0; 4];
+        self.peer_active = PeerIds::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_ids_cover_every_id() {
+        let mut s = PeerIds::default();
+        for id in InvokeId::MIN..=InvokeId::MAX {
+            assert!(!s.contains(id));
+            s.insert(id);
+            assert!(s.contains(id));
+        }
+        for id in InvokeId::MIN..=InvokeId::MAX {
+            s.remove(id);
+            assert!(!s.contains(id));
+        }
+        assert_eq!(s.low, 0);
+        assert!(
+            s.high.is_none(),
+            "the high ids' memory is freed once none is set"
+        );
+        s.insert(3);
+        s.insert(100);
+        s.remove(100);
+        assert!(s.contains(3) && s.high.is_none());
+    }
+
+    #[test]
+    fn slots_grow_one_at_a_time() {
+        let mut inv = Invokes::new();
+        let t = Instant::now();
+        for n in 1..=3 {
+            inv.start(Code::Local(0), OperationClass::Class2, t);
+            assert_eq!(inv.ours.capacity(), n);
+        }
     }
 }

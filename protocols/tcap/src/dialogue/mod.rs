@@ -263,6 +263,25 @@ impl TidAllocator {
     }
 }
 
+/// [`Config::idle_timeout`] as each dialogue keeps it: 8 bytes instead of 16, whole
+/// nanoseconds with `u64::MAX` for none (a timeout of 584 years or more is cut to just under).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct IdleTimeout(u64);
+
+impl IdleTimeout {
+    const NONE: u64 = u64::MAX;
+
+    fn new(t: Option<Duration>) -> Self {
+        IdleTimeout(t.map_or(Self::NONE, |t| {
+            u64::try_from(t.as_nanos()).map_or(Self::NONE - 1, |n| n.min(Self::NONE - 1))
+        }))
+    }
+
+    fn get(self) -> Option<Duration> {
+        (self.0 != Self::NONE).then(|| Duration::from_nanos(self.0))
+    }
+}
+
 /// One TCAP transaction with its dialogue and invocations.
 #[derive(Debug)]
 pub struct Dialogue {
@@ -278,7 +297,7 @@ pub struct Dialogue {
     begin_undelivered: bool,
     invokes: Invokes,
     pending: BytesMut,
-    idle_timeout: Option<Duration>,
+    idle_timeout: IdleTimeout,
     idle_deadline: Option<Instant>,
     /// Rarely set: boxed so a dialogue carries only a pointer for it.
     transmit: Option<Box<Abort<'static>>>,
@@ -296,7 +315,7 @@ impl Dialogue {
             begin_undelivered: false,
             invokes: Invokes::new(),
             pending: BytesMut::new(),
-            idle_timeout: config.idle_timeout,
+            idle_timeout: IdleTimeout::new(config.idle_timeout),
             idle_deadline: None,
             transmit: None,
         }
@@ -419,7 +438,7 @@ impl Dialogue {
     }
 
     fn touch(&mut self, now: Instant) {
-        self.idle_deadline = self.idle_timeout.map(|t| now + t);
+        self.idle_deadline = self.idle_timeout.get().map(|t| now + t);
     }
 
     /// Forget the components just sent, and their buffer: a dialogue waiting for the peer
@@ -951,5 +970,30 @@ fn abort_reason(reason: Option<&AbortCause<'_>>) -> AbortReason {
             AbortReason::ProviderDialogue
         }
         Some(AbortCause::UAbort(_)) => AbortReason::User,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dialogue lives inside every call for the call's whole life: its size is memory per
+    /// call. Raise the bound only on purpose.
+    #[test]
+    fn dialogue_stays_small() {
+        assert!(std::mem::size_of::<Dialogue>() <= 168);
+    }
+
+    #[test]
+    fn idle_timeout_round_trips() {
+        for t in [
+            None,
+            Some(Duration::ZERO),
+            Some(Duration::from_millis(1500)),
+        ] {
+            assert_eq!(IdleTimeout::new(t).get(), t);
+        }
+        let max = IdleTimeout::new(Some(Duration::MAX)).get();
+        assert!(max.is_some_and(|t| t > Duration::from_secs(500 * 365 * 86_400)));
     }
 }
