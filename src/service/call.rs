@@ -30,7 +30,7 @@ use super::cdr::{Cdr, ChargingMode, Outcome};
 use super::config::{
     AbortPolicy, ServiceConfig, Treatment, UnknownKeyAction, CAUSE_NORMAL_CLEARING,
 };
-use super::numbering::{self, Destination, Nature, Number};
+use super::numbering::{self, Destination, Digits, Nature, Number};
 use super::pin;
 use super::provisioning::{Charging, PinPolicy, Provisioning};
 use super::rating::MAX_CALL_PERIOD_100MS;
@@ -305,9 +305,10 @@ pub struct Call {
     start: Timestamp,
 
     service_key: Option<u32>,
-    calling: String,
-    dialled: String,
-    caller: Option<(usize, usize)>,
+    calling: Digits,
+    dialled: Digits,
+    /// The caller's `(group index, member index)`.
+    caller: Option<(u32, u32)>,
     account: Option<AccountId>,
     dest: Option<Destination>,
     prepaid: bool,
@@ -315,7 +316,7 @@ pub struct Call {
     pin_attempts_left: u32,
     resource_connected: bool,
     announce_cause: u8,
-    deadline: Option<Timestamp>,
+    deadline: Opt,
 
     seq: u32,
     /// The prepaid request awaiting its answer (boxed: most of a call's life has none).
@@ -331,23 +332,58 @@ pub struct Call {
     deduct_done: bool,
     prepaid_requests: u32,
 
-    answered_at: Option<Timestamp>,
+    answered_at: Opt,
     elapsed: u64,
-    last_mark: Option<Timestamp>,
+    last_mark: Opt,
     ac_max: u64,
     ac_release: bool,
     ac_elapsed_base: u64,
-    period_start: Option<Timestamp>,
-    half_end: Option<(HalfEnd, Timestamp)>,
-    final_elapsed: Option<u64>,
+    period_start: Opt,
+    /// Half of an end seen (see [`Call::half_end`]), and when.
+    half: Option<HalfEnd>,
+    half_at: Timestamp,
+    final_elapsed: Opt,
     ending: bool,
-    end_at: Option<Timestamp>,
+    end_at: Opt,
     dialogue_ended: bool,
 
     outcome: Option<Outcome>,
     release_cause: Option<u8>,
-    reason: Option<String>,
+    reason: Option<&'static str>,
     unexpected: u32,
+}
+
+/// An optional timestamp or 100 ms count in 8 bytes instead of 16 (a call holds several):
+/// `u64::MAX`, half a billion years away, stands for none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Opt(u64);
+
+impl Opt {
+    const NONE: Opt = Opt(u64::MAX);
+
+    /// `v` (one less if `v` is the value standing for none).
+    fn some(v: u64) -> Opt {
+        Opt(v.min(u64::MAX - 1))
+    }
+
+    fn get(self) -> Option<u64> {
+        (self != Self::NONE).then_some(self.0)
+    }
+
+    fn is_some(self) -> bool {
+        self != Self::NONE
+    }
+
+    fn is_none(self) -> bool {
+        self == Self::NONE
+    }
+
+    /// Set to `v` unless already set.
+    fn set_once(&mut self, v: u64) {
+        if self.is_none() {
+            *self = Opt::some(v);
+        }
+    }
 }
 
 impl Call {
@@ -372,8 +408,8 @@ impl Call {
             phase: Phase::Start,
             start: now,
             service_key: None,
-            calling: String::new(),
-            dialled: String::new(),
+            calling: Digits::default(),
+            dialled: Digits::default(),
             caller: None,
             account: None,
             dest: None,
@@ -381,7 +417,7 @@ impl Call {
             pin_attempts_left: 0,
             resource_connected: false,
             announce_cause: 0,
-            deadline: None,
+            deadline: Opt::NONE,
             seq: 0,
             pending: None,
             retries: 0,
@@ -394,17 +430,18 @@ impl Call {
             settle_mode: SettleMode::Exact,
             deduct_done: false,
             prepaid_requests: 0,
-            answered_at: None,
+            answered_at: Opt::NONE,
             elapsed: 0,
-            last_mark: None,
+            last_mark: Opt::NONE,
             ac_max: 0,
             ac_release: false,
             ac_elapsed_base: 0,
-            period_start: None,
-            half_end: None,
-            final_elapsed: None,
+            period_start: Opt::NONE,
+            half: None,
+            half_at: 0,
+            final_elapsed: Opt::NONE,
             ending: false,
-            end_at: None,
+            end_at: Opt::NONE,
             dialogue_ended: false,
             outcome: None,
             release_cause: None,
@@ -444,13 +481,13 @@ impl Call {
     /// report (end of the period + `report_guard_ms`). The TCAP dialogue timer covers the rest.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         match self.phase {
-            Phase::Pin | Phase::Announcing => self.deadline,
+            Phase::Pin | Phase::Announcing => self.deadline.get(),
             Phase::Active => {
-                if let Some((_, at)) = self.half_end {
+                if let Some((_, at)) = self.half_end() {
                     return Some(at.saturating_add(self.cfg.final_report_wait_ms));
                 }
                 if self.prepaid && self.pending.is_none() && self.ac_max > 0 {
-                    let start = self.period_start?;
+                    let start = self.period_start.get()?;
                     return Some(
                         start
                             .saturating_add(self.ac_max.saturating_mul(100))
@@ -517,8 +554,8 @@ impl Call {
 
     fn on_initial(&mut self, now: Timestamp, req: InitialRequest, out: &mut Vec<Action>) {
         self.service_key = Some(req.service_key);
-        self.calling = req.calling.digits.clone();
-        self.dialled = req.called.digits.clone();
+        self.calling = Digits::new(&req.calling.digits);
+        self.dialled = Digits::new(&req.called.digits);
         let prov = self.prov.clone();
 
         let groups = prov.groups_for_key(req.service_key);
@@ -535,7 +572,7 @@ impl Call {
                         now,
                         t,
                         Outcome::UnknownServiceKey,
-                        "unknown service key".into(),
+                        "unknown service key",
                         out,
                     );
                 }
@@ -551,24 +588,20 @@ impl Call {
         });
         let Some(caller) = caller else {
             let t = self.cfg.vpn_auth_failure;
-            self.fail(now, t, Outcome::VpnAuthFailed, "not a member".into(), out);
+            self.fail(now, t, Outcome::VpnAuthFailed, "not a member", out);
             return;
         };
-        self.caller = Some((caller.group_index, caller.member_index));
+        self.caller = u32::try_from(caller.group_index)
+            .ok()
+            .zip(u32::try_from(caller.member_index).ok());
         let member = caller.member.clone();
         if let Charging::Prepaid { account } = &member.charging {
             self.prepaid = true;
-            self.account = Some(AccountId::new(account));
+            self.account = Some(account.clone());
         }
         if !member.active {
             let t = self.cfg.vpn_auth_failure;
-            self.fail(
-                now,
-                t,
-                Outcome::VpnAuthFailed,
-                "member inactive".into(),
-                out,
-            );
+            self.fail(now, t, Outcome::VpnAuthFailed, "member inactive", out);
             return;
         }
 
@@ -576,7 +609,7 @@ impl Call {
             Ok(dest) => self.dest = Some(dest),
             Err(refusal) => {
                 let t = self.cfg.screened;
-                self.fail(now, t, Outcome::Screened, refusal.label().into(), out);
+                self.fail(now, t, Outcome::Screened, refusal.label(), out);
                 return;
             }
         }
@@ -591,7 +624,7 @@ impl Call {
             self.pin_attempts_left = self.cfg.pin_attempts.max(1);
             self.phase = Phase::Pin;
             self.resource_connected = true;
-            self.deadline = Some(now.saturating_add(self.cfg.resource_timeout_ms));
+            self.deadline = Opt::some(now.saturating_add(self.cfg.resource_timeout_ms));
             let ops = vec![
                 Op::ConnectToResource,
                 self.prompt(self.cfg.pin_prompt_announcement),
@@ -616,16 +649,16 @@ impl Call {
             _ => false,
         };
         if ok {
-            self.deadline = None;
+            self.deadline = Opt::NONE;
             self.after_vpn_auth(now, out);
             return;
         }
         self.pin_attempts_left = self.pin_attempts_left.saturating_sub(1);
         if self.pin_attempts_left == 0 {
             let t = self.cfg.vpn_auth_failure;
-            self.fail(now, t, Outcome::VpnAuthFailed, "pin".into(), out);
+            self.fail(now, t, Outcome::VpnAuthFailed, "pin", out);
         } else {
-            self.deadline = Some(now.saturating_add(self.cfg.resource_timeout_ms));
+            self.deadline = Opt::some(now.saturating_add(self.cfg.resource_timeout_ms));
             let op = self.prompt(self.cfg.pin_retry_announcement);
             self.send(vec![op], DialogueEnd::Continue, out);
         }
@@ -633,7 +666,9 @@ impl Call {
 
     fn caller_member(&self) -> Option<Arc<super::provisioning::Member>> {
         let (gi, mi) = self.caller?;
-        self.prov.member_at(gi, mi).map(|m| m.member.clone())
+        self.prov
+            .member_at(usize::try_from(gi).ok()?, usize::try_from(mi).ok()?)
+            .map(|m| m.member.clone())
     }
 
     /// Claim 1 A/B: postpaid → connect; prepaid → prepaid authentication (claims 3–5).
@@ -702,7 +737,8 @@ impl Call {
 
     /// RRBE (+ ApplyCharging for prepaid) + Connect.
     fn connect(&mut self, _now: Timestamp, out: &mut Vec<Action>) {
-        let Some(dest) = self.dest.clone() else {
+        let Some((number, nature)) = self.dest.as_ref().map(|d| (d.digits.to_string(), d.nature))
+        else {
             return;
         };
         let mut ops = Vec::with_capacity(4);
@@ -716,10 +752,7 @@ impl Call {
         if self.prepaid && self.ac_max > 0 {
             ops.push(self.apply_charging_op());
         }
-        ops.push(Op::Connect {
-            number: dest.digits,
-            nature: dest.nature,
-        });
+        ops.push(Op::Connect { number, nature });
         self.phase = Phase::Active;
         self.send(ops, DialogueEnd::Continue, out);
     }
@@ -755,13 +788,13 @@ impl Call {
         now: Timestamp,
         t: Treatment,
         outcome: Outcome,
-        reason: String,
+        reason: &'static str,
         out: &mut Vec<Action>,
     ) {
         self.outcome = Some(outcome);
         self.reason = Some(reason);
         self.ending = true;
-        self.end_at.get_or_insert(now);
+        self.end_at.set_once(now);
         match t.announcement {
             Some(id) if !self.dialogue_ended => {
                 let mut ops = Vec::with_capacity(2);
@@ -775,7 +808,7 @@ impl Call {
                 });
                 self.announce_cause = t.cause;
                 self.phase = Phase::Announcing;
-                self.deadline = Some(now.saturating_add(self.cfg.resource_timeout_ms));
+                self.deadline = Opt::some(now.saturating_add(self.cfg.resource_timeout_ms));
                 self.send(ops, DialogueEnd::Continue, out);
             }
             _ => {
@@ -796,12 +829,12 @@ impl Call {
         now: Timestamp,
         t: Treatment,
         outcome: Outcome,
-        reason: String,
+        reason: &'static str,
         out: &mut Vec<Action>,
     ) {
         self.outcome = Some(outcome);
         self.reason = Some(reason);
-        self.final_elapsed = Some(self.elapsed);
+        self.final_elapsed = Opt::some(self.elapsed);
         self.begin_end(now);
         self.end_dialogue(
             now,
@@ -850,7 +883,7 @@ impl Call {
                                 now,
                                 t,
                                 Outcome::PrepaidAuthFailed,
-                                "grant buys no time".into(),
+                                "grant buys no time",
                                 out,
                             );
                         }
@@ -866,7 +899,7 @@ impl Call {
                 }
             },
             Pending::Reapply { used, want } => {
-                let mid_call = live && self.half_end.is_none();
+                let mid_call = live && self.half.is_none();
                 match resp {
                     R::Granted { granted } => {
                         self.reapplied(used);
@@ -874,7 +907,7 @@ impl Call {
                         self.reserved_total = self.reserved_total.saturating_add(granted);
                         if mid_call {
                             if self.plan_period(granted, want) {
-                                self.period_start = Some(now);
+                                self.period_start = Opt::some(now);
                                 let op = self.apply_charging_op();
                                 self.send(vec![op], DialogueEnd::Continue, out);
                             } else {
@@ -883,7 +916,7 @@ impl Call {
                                     now,
                                     t,
                                     Outcome::ReleasedForCredit,
-                                    "grant buys no time".into(),
+                                    "grant buys no time",
                                     out,
                                 );
                             }
@@ -898,7 +931,7 @@ impl Call {
                                 now,
                                 t,
                                 Outcome::LedgerUnavailable,
-                                "ledger unavailable".into(),
+                                "ledger unavailable",
                                 out,
                             );
                         }
@@ -914,7 +947,7 @@ impl Call {
                                 now,
                                 t,
                                 Outcome::ReleasedForCredit,
-                                refusal_label(r).into(),
+                                refusal_label(r),
                                 out,
                             );
                         }
@@ -927,7 +960,7 @@ impl Call {
                                 now,
                                 t,
                                 Outcome::LedgerUnavailable,
-                                "mismatched prepaid response".into(),
+                                "mismatched prepaid response",
                                 out,
                             );
                         }
@@ -1041,7 +1074,7 @@ impl Call {
             }
             _ => (self.cfg.prepaid_auth_failure, Outcome::PrepaidAuthFailed),
         };
-        self.fail(now, t, outcome, refusal_label(r).into(), out);
+        self.fail(now, t, outcome, refusal_label(r), out);
     }
 
     // ----- BCSM events and charging reports ------------------------------------------------
@@ -1067,21 +1100,21 @@ impl Call {
                     self.unexpected(out, "duplicate answer");
                     return;
                 }
-                self.answered_at = Some(now);
-                self.last_mark = Some(now);
-                self.period_start = Some(now);
+                self.answered_at = Opt::some(now);
+                self.last_mark = Opt::some(now);
+                self.period_start = Opt::some(now);
             }
             BcsmEvent::Disconnect { leg } => {
                 if !self.answered() {
                     // A disconnect before answer is an abandon by another name.
                     self.end_unanswered(now, Outcome::Abandon, out);
                 } else if self.prepaid && self.final_elapsed.is_none() && self.ac_max > 0 {
-                    if self.half_end.is_some() {
+                    if self.half.is_some() {
                         self.unexpected(out, "duplicate disconnect");
                         return;
                     }
                     // Wait (briefly) for the final ApplyChargingReport: it has the exact time.
-                    self.half_end = Some((HalfEnd::Disconnect(leg), now));
+                    self.set_half_end(HalfEnd::Disconnect(leg), now);
                 } else {
                     self.end_answered(now, out);
                 }
@@ -1102,29 +1135,29 @@ impl Call {
         }
         let elapsed = elapsed.max(self.elapsed);
         if elapsed > 0 && self.answered_at.is_none() {
-            self.answered_at = Some(now.saturating_sub(elapsed.saturating_mul(100)));
+            self.answered_at = Opt::some(now.saturating_sub(elapsed.saturating_mul(100)));
         }
         if active {
-            if self.pending.is_some() || self.half_end.is_some() {
+            if self.pending.is_some() || self.half.is_some() {
                 self.unexpected(out, "charging report while re-applying");
                 return;
             }
             self.elapsed = elapsed;
-            self.last_mark = Some(now);
+            self.last_mark = Opt::some(now);
             self.ac_max = 0;
             self.reapply(out);
             return;
         }
         // Final report.
         self.elapsed = elapsed;
-        self.last_mark = Some(now);
-        self.final_elapsed = Some(elapsed);
+        self.last_mark = Opt::some(now);
+        self.final_elapsed = Opt::some(elapsed);
         if self.answered() {
             self.end_answered(now, out);
         } else {
-            match self.half_end {
+            match self.half {
                 Some(_) => self.unexpected(out, "duplicate final report"),
-                None => self.half_end = Some((HalfEnd::UnansweredReport, now)),
+                None => self.set_half_end(HalfEnd::UnansweredReport, now),
             }
         }
     }
@@ -1161,11 +1194,21 @@ impl Call {
         self.answered_at.is_some() || self.elapsed > 0
     }
 
+    /// Half of the end seen, and when.
+    fn half_end(&self) -> Option<(HalfEnd, Timestamp)> {
+        self.half.map(|h| (h, self.half_at))
+    }
+
+    fn set_half_end(&mut self, half: HalfEnd, at: Timestamp) {
+        self.half = Some(half);
+        self.half_at = at;
+    }
+
     fn begin_end(&mut self, now: Timestamp) {
         self.ending = true;
         self.phase = Phase::Ending;
-        self.half_end = None;
-        self.end_at.get_or_insert(now);
+        self.half = None;
+        self.end_at.set_once(now);
     }
 
     /// An answered call ended normally (final report and/or disconnect).
@@ -1174,6 +1217,7 @@ impl Call {
             && self.ac_release
             && self
                 .final_elapsed
+                .get()
                 .is_some_and(|e| e >= self.ac_elapsed_base.saturating_add(self.ac_max));
         self.outcome = Some(if released_at_limit {
             Outcome::ReleasedForCredit
@@ -1181,7 +1225,7 @@ impl Call {
             Outcome::Answered
         });
         if self.final_elapsed.is_none() {
-            self.final_elapsed = Some(self.wall_clock_elapsed(now));
+            self.final_elapsed = Opt::some(self.wall_clock_elapsed(now));
         }
         self.begin_end(now);
         let cause = CAUSE_NORMAL_CLEARING;
@@ -1195,7 +1239,7 @@ impl Call {
             return;
         }
         self.outcome = Some(outcome);
-        self.final_elapsed = Some(0);
+        self.final_elapsed = Opt::some(0);
         self.settle_mode = SettleMode::Nothing;
         self.begin_end(now);
         let (ops, cause) = match outcome {
@@ -1212,7 +1256,7 @@ impl Call {
 
     /// Conversation time from the wall clock: the last report (or answer) plus time since.
     fn wall_clock_elapsed(&self, end: Timestamp) -> u64 {
-        let Some(mark) = self.last_mark.or(self.answered_at) else {
+        let Some(mark) = self.last_mark.get().or(self.answered_at.get()) else {
             return self.elapsed;
         };
         let est = self
@@ -1222,6 +1266,7 @@ impl Call {
             // The switch would have reported (or released) at the end of the period.
             let gap = self
                 .period_start
+                .get()
                 .map_or(0, |p| p.saturating_sub(mark).div_ceil(100));
             est.min(self.elapsed.saturating_add(gap).saturating_add(self.ac_max))
         } else {
@@ -1238,11 +1283,11 @@ impl Call {
                 self.phase = Phase::Ending;
                 self.end_dialogue(now, vec![Op::ReleaseCall { cause }], Some(cause), out);
             }
-            Phase::Active if self.half_end.is_some() => {
+            Phase::Active if self.half.is_some() => {
                 // One half of the end came, the other did not: settle on what is known.
-                match self.half_end {
+                match self.half_end() {
                     Some((HalfEnd::Disconnect(_), at)) => {
-                        self.reason = Some("final charging report missing".into());
+                        self.reason = Some("final charging report missing");
                         self.apply_abort_policy(at);
                         self.outcome = Some(Outcome::Answered);
                         self.begin_end(now);
@@ -1250,7 +1295,7 @@ impl Call {
                         self.end_dialogue(now, vec![Op::ReleaseCall { cause }], Some(cause), out);
                     }
                     _ => {
-                        self.reason = Some("bcsm event missing after final report".into());
+                        self.reason = Some("bcsm event missing after final report");
                         self.end_unanswered(now, Outcome::NoAnswer, out);
                     }
                 }
@@ -1273,7 +1318,7 @@ impl Call {
             }
             return;
         }
-        let end_at = self.half_end.map_or(now, |(_, at)| at);
+        let end_at = self.half_end().map_or(now, |(_, at)| at);
         self.apply_abort_policy(end_at);
         self.outcome = Some(outcome);
         self.begin_end(now);
@@ -1284,28 +1329,29 @@ impl Call {
     /// Decide how the open reservation of a call whose end is not reported is settled.
     fn apply_abort_policy(&mut self, end: Timestamp) {
         if !self.answered() {
-            self.final_elapsed = Some(0);
+            self.final_elapsed = Opt::some(0);
             self.settle_mode = SettleMode::Nothing;
             return;
         }
         let est = self
             .final_elapsed
+            .get()
             .unwrap_or_else(|| self.wall_clock_elapsed(end));
         if !self.prepaid {
-            self.final_elapsed = Some(est);
+            self.final_elapsed = Opt::some(est);
             return;
         }
         match self.cfg.abort_policy {
             AbortPolicy::ChargeKnown => {
-                self.final_elapsed = Some(est);
+                self.final_elapsed = Opt::some(est);
                 self.settle_mode = SettleMode::Exact;
             }
             AbortPolicy::ReturnAll => {
-                self.final_elapsed = Some(self.elapsed);
+                self.final_elapsed = Opt::some(self.elapsed);
                 self.settle_mode = SettleMode::Nothing;
             }
             AbortPolicy::ChargeReservation => {
-                self.final_elapsed = Some(est);
+                self.final_elapsed = Opt::some(est);
                 self.settle_mode = SettleMode::Whole;
             }
         }
@@ -1360,7 +1406,7 @@ impl Call {
             SettleMode::Nothing => 0,
             SettleMode::Whole => self.reservation.max(0),
             SettleMode::Exact => {
-                let e = self.final_elapsed.unwrap_or(self.elapsed);
+                let e = self.final_elapsed.get().unwrap_or(self.elapsed);
                 rate.period_charge(e, self.answered(), self.charged)
                     .min(self.reservation)
                     .max(0)
@@ -1375,13 +1421,13 @@ impl Call {
         cause: Option<u8>,
         out: &mut Vec<Action>,
     ) {
-        self.end_at.get_or_insert(now);
+        self.end_at.set_once(now);
         self.ending = true;
         if self.dialogue_ended {
             return;
         }
         self.dialogue_ended = true;
-        self.deadline = None;
+        self.deadline = Opt::NONE;
         self.release_cause = cause;
         out.push(Action::Send {
             ops,
@@ -1390,13 +1436,14 @@ impl Call {
     }
 
     fn finish(&mut self, now: Timestamp, out: &mut Vec<Action>) {
-        let end = self.end_at.unwrap_or(now);
+        let end = self.end_at.get().unwrap_or(now);
         let rate = self.dest.as_ref().map(|d| d.rate);
         let answered_100ms = if self.answered() {
-            match self.final_elapsed {
+            match self.final_elapsed.get() {
                 Some(e) if self.prepaid => e,
                 _ => self
                     .answered_at
+                    .get()
                     .map_or(0, |a| end.saturating_sub(a).div_ceil(100)),
             }
         } else {
@@ -1405,7 +1452,7 @@ impl Call {
         let prov = self.prov.clone();
         let group = self
             .caller
-            .and_then(|(gi, _)| prov.groups().get(gi))
+            .and_then(|(gi, _)| prov.groups().get(usize::try_from(gi).ok()?))
             .map(|g| g.group.id.clone());
         let charging = match (self.caller.is_some(), self.prepaid) {
             (false, _) => ChargingMode::None,
@@ -1415,15 +1462,15 @@ impl Call {
         let cdr = Cdr {
             call_id: self.id.0,
             start_ms: self.start,
-            answer_ms: self.answered_at,
+            answer_ms: self.answered_at.get(),
             end_ms: end,
             service_key: self.service_key,
-            calling: self.calling.clone(),
-            dialled: self.dialled.clone(),
-            translated: self.dest.as_ref().map(|d| d.digits.clone()),
+            calling: self.calling.to_string(),
+            dialled: self.dialled.to_string(),
+            translated: self.dest.as_ref().map(|d| d.digits.to_string()),
             group,
             on_net: self.dest.as_ref().map(|d| d.on_net),
-            dest_class: self.dest.as_ref().map(|d| d.class.clone()),
+            dest_class: self.dest.as_ref().map(|d| d.class().to_string()),
             charging,
             account: self.account.as_ref().map(|a| a.as_str().to_string()),
             answered_100ms,
@@ -1434,7 +1481,7 @@ impl Call {
             returned: self.returned,
             outcome: self.outcome.unwrap_or(Outcome::Aborted),
             release_cause: self.release_cause,
-            reason: self.reason.clone(),
+            reason: self.reason.map(String::from),
             settlement_incomplete: self.settlement_incomplete,
             prepaid_requests: self.prepaid_requests,
             unexpected_events: self.unexpected,

@@ -13,8 +13,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::provisioning::{ClassOfService, GroupEntry, Member, Provisioning};
-use super::rating::Rate;
+use super::rating::{Rate, Tariff};
 
 /// Nature of address of a number (Q.763 §3.9, 24.008 type of number, simplified).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,23 +52,123 @@ impl Number {
     }
 }
 
+/// A digit string as a call keeps it: inline up to [`Digits::INLINE`] bytes (every E.164
+/// number and nearly every dialled string), on the heap beyond. A live call holds several
+/// numbers; inline they cost it no allocation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Digits(DigitsRepr);
+
+// Always the inline form when it fits, so the derived equality compares contents.
+#[derive(Clone, PartialEq, Eq)]
+enum DigitsRepr {
+    Inline { len: u8, buf: [u8; Digits::INLINE] },
+    Heap(Box<str>),
+}
+
+impl Digits {
+    /// The longest string kept inline (the type is as large as a `String`).
+    pub const INLINE: usize = 22;
+
+    /// Keep `s`.
+    pub fn new(s: &str) -> Self {
+        let b = s.as_bytes();
+        match u8::try_from(b.len()) {
+            Ok(len) if b.len() <= Self::INLINE => {
+                let mut buf = [0; Self::INLINE];
+                buf[..b.len()].copy_from_slice(b);
+                Digits(DigitsRepr::Inline { len, buf })
+            }
+            _ => Digits(DigitsRepr::Heap(s.into())),
+        }
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // A prefix of a `str` cut at its end: always UTF-8.
+            DigitsRepr::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
+            }
+            DigitsRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl Default for Digits {
+    fn default() -> Self {
+        Digits::new("")
+    }
+}
+
+impl std::ops::Deref for Digits {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Digits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Digits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Digits {
+    fn from(s: &str) -> Self {
+        Digits::new(s)
+    }
+}
+
+impl PartialEq<str> for Digits {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Digits {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Where a call goes, after translation and screening.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Destination {
     /// Destination in E.164 digits (country code first).
-    pub digits: String,
+    pub digits: Digits,
     /// Nature of address of `digits` (always international once resolved).
     pub nature: Nature,
     /// Between two members of the same group.
     pub on_net: bool,
     /// The callee member's `(group index, member index)`, when on-net.
-    pub callee: Option<(usize, usize)>,
+    pub callee: Option<(u32, u32)>,
     /// Tariff used.
-    pub tariff: String,
-    /// Destination class (tariff zone) within the tariff.
-    pub class: String,
+    pub tariff: Arc<Tariff>,
+    /// Index of the destination class (tariff zone) in `tariff`'s classes.
+    pub class_index: u32,
     /// Its rate.
     pub rate: Rate,
+}
+
+impl Destination {
+    /// The tariff's id.
+    pub fn tariff_id(&self) -> &str {
+        &self.tariff.id
+    }
+
+    /// The name of the destination class (tariff zone) within the tariff.
+    pub fn class(&self) -> &str {
+        usize::try_from(self.class_index)
+            .ok()
+            .and_then(|i| self.tariff.classes.get(i))
+            .map_or("", |c| c.name.as_str())
+    }
 }
 
 /// Why a dialled number was refused.
@@ -183,19 +285,26 @@ fn screen_on_net(
         return Err(ScreeningRefusal::CalleeInactive);
     }
     blocked(caller, &callee.number)?;
-    let class = group
-        .on_net_tariff
-        .classify(&callee.number)
-        .ok_or(ScreeningRefusal::NoTariff)?;
+    let (class_index, rate) = classify(&group.on_net_tariff, &callee.number)?;
     Ok(Destination {
-        digits: callee.number.clone(),
+        digits: Digits::new(&callee.number),
         nature: Nature::International,
         on_net: true,
-        callee: Some((group_index, member_index)),
-        tariff: group.on_net_tariff.id.clone(),
-        class: class.name.clone(),
-        rate: class.rate,
+        callee: u32::try_from(group_index)
+            .ok()
+            .zip(u32::try_from(member_index).ok()),
+        tariff: group.on_net_tariff.clone(),
+        class_index,
+        rate,
     })
+}
+
+/// The destination class of `e164` in `tariff`: its index and its rate.
+fn classify(tariff: &Tariff, e164: &str) -> Result<(u32, Rate), ScreeningRefusal> {
+    tariff
+        .classify_index(e164)
+        .and_then(|i| Some((u32::try_from(i).ok()?, tariff.classes.get(i)?.rate)))
+        .ok_or(ScreeningRefusal::NoTariff)
 }
 
 fn screen_off_net(
@@ -211,18 +320,15 @@ fn screen_off_net(
         _ => {}
     }
     blocked(caller, &e164)?;
-    let class = group
-        .off_net_tariff
-        .classify(&e164)
-        .ok_or(ScreeningRefusal::NoTariff)?;
+    let (class_index, rate) = classify(&group.off_net_tariff, &e164)?;
     Ok(Destination {
-        digits: e164,
+        digits: Digits::new(&e164),
         nature: Nature::International,
         on_net: false,
         callee: None,
-        tariff: group.off_net_tariff.id.clone(),
-        class: class.name.clone(),
-        rate: class.rate,
+        tariff: group.off_net_tariff.clone(),
+        class_index,
+        rate,
     })
 }
 
@@ -308,9 +414,36 @@ mod tests {
     }
 
     #[test]
+    fn digits_inline_and_on_the_heap() {
+        assert_eq!(std::mem::size_of::<Digits>(), std::mem::size_of::<String>());
+        for s in [
+            "",
+            "12125550101",
+            "1234567890123456789012",
+            "12345678901234567890123",
+        ] {
+            let d = Digits::new(s);
+            assert_eq!(d, s);
+            assert_eq!(d.to_string(), s);
+            assert_eq!(format!("{d:?}"), format!("{s:?}"));
+            assert_eq!(
+                matches!(d.0, DigitsRepr::Inline { .. }),
+                s.len() <= Digits::INLINE
+            );
+        }
+        assert_ne!(Digits::new("12"), Digits::new("123"));
+        assert_eq!(Digits::new("9ä"), "9ä");
+    }
+
+    #[test]
     fn tariff_zones() {
         let p = prov();
-        let z = |d: &str| run(&p, ALICE, d, Nature::International).unwrap().class;
+        let z = |d: &str| {
+            run(&p, ALICE, d, Nature::International)
+                .unwrap()
+                .class()
+                .to_string()
+        };
         assert_eq!(z("12125550102"), "on_net");
         assert_eq!(z("12125551234"), "national_fixed");
         assert_eq!(z("442079460000"), "international_zone1");

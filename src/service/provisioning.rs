@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pin;
 use super::rating::Tariff;
-use crate::prepaid::Money;
+use crate::prepaid::{AccountId, Money};
 
 /// The provisioning file's content.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -128,9 +128,25 @@ pub enum Charging {
     Postpaid,
     /// VPN with prepaid: fees are reserved and deducted on this account.
     Prepaid {
-        /// The prepaid account.
-        account: String,
+        /// The prepaid account (every call of the member shares this id, not a copy).
+        #[serde(with = "account_id")]
+        account: AccountId,
     },
+}
+
+/// An [`AccountId`] in the file form: a plain string.
+mod account_id {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::prepaid::AccountId;
+
+    pub(super) fn serialize<S: Serializer>(id: &AccountId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(id.as_str())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AccountId, D::Error> {
+        String::deserialize(d).map(|s| AccountId(s.into()))
+    }
 }
 
 /// A VPN member.
@@ -803,7 +819,7 @@ pub mod change {
     pub fn delete_account(d: &mut ProvisioningData, id: &str) -> Result<(), ProvisioningError> {
         for g in &d.groups {
             for m in &g.members {
-                if matches!(&m.charging, Charging::Prepaid { account } if account == id) {
+                if matches!(&m.charging, Charging::Prepaid { account } if account.as_str() == id) {
                     return Err(ProvisioningError::InUse {
                         kind: "account",
                         id: id.into(),
@@ -1042,10 +1058,10 @@ fn validate_member(
         _ => {}
     }
     if let Charging::Prepaid { account } = &m.charging {
-        if !accounts.contains_key(account) {
+        if !accounts.contains_key(account.as_str()) {
             return Err(ProvisioningError::UnknownAccount {
                 member: m.number.clone(),
-                account: account.clone(),
+                account: account.as_str().to_string(),
             });
         }
     }
@@ -1098,7 +1114,7 @@ fn expand_range(
         let charging = match &r.prepaid {
             None => Charging::Postpaid,
             Some(p) => Charging::Prepaid {
-                account: range_account_id(p, i),
+                account: AccountId(range_account_id(p, i).into()),
             },
         };
         let m = Member {
@@ -1179,7 +1195,9 @@ pub(crate) mod tests {
         // Generated members and accounts.
         let gen = p.member_by_number("12125560000").unwrap();
         match &gen.member.charging {
-            Charging::Prepaid { account } => assert!(p.accounts().contains_key(account)),
+            Charging::Prepaid { account } => {
+                assert!(p.accounts().contains_key(account.as_str()))
+            }
             Charging::Postpaid => panic!("range members are prepaid"),
         }
         assert!(p.accounts().len() > 2000);
@@ -1280,7 +1298,7 @@ pub(crate) mod tests {
         ));
         assert!(matches!(
             err(|d| d.groups[0].members[1].charging = Charging::Prepaid {
-                account: "X".into()
+                account: AccountId::new("X")
             }),
             ProvisioningError::UnknownAccount { .. }
         ));

@@ -197,15 +197,20 @@ pub struct Tariff {
 impl Tariff {
     /// The class whose prefix is the longest prefix of `e164` (international digits).
     pub fn classify(&self, e164: &str) -> Option<&DestClass> {
-        let mut best: Option<(usize, &DestClass)> = None;
-        for class in &self.classes {
+        self.classify_index(e164).and_then(|i| self.classes.get(i))
+    }
+
+    /// [`classify`](Self::classify), as the index of the class in `classes`.
+    pub fn classify_index(&self, e164: &str) -> Option<usize> {
+        let mut best: Option<(usize, usize)> = None;
+        for (i, class) in self.classes.iter().enumerate() {
             for p in &class.prefixes {
                 if e164.starts_with(p.as_str()) && best.map_or(true, |(len, _)| p.len() > len) {
-                    best = Some((p.len(), class));
+                    best = Some((p.len(), i));
                 }
             }
         }
-        best.map(|(_, c)| c)
+        best.map(|(_, i)| i)
     }
 }
 
