@@ -22,7 +22,8 @@
 # maximum; then "max" is not needed), LATENCY_ARBITERS (2), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
 # ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
 # keep the work directory), CARGO_TARGET_DIR (target), BIN (a strowger binary to measure
-# instead of building one: for side-by-side runs of two builds).
+# instead of building one: for side-by-side runs of two builds), SCP_TOML (more lines for
+# the SCP's configuration, e.g. $'[ledger]\nbatch_linger_us = 100').
 #
 # The prepaid ledger acknowledges a reservation only after fsync (group commit), so the
 # InitialDP -> first answer latency of a prepaid call includes one fsync: the script prints
@@ -119,6 +120,7 @@ format = "json"
 level = "info"
 [services]
 provisioning = "$ROOT/examples/provisioning.toml"
+${SCP_TOML:-}
 EOF
     "$BIN" serve --config "$dir/strowger.toml" 2>"$dir/log" &
     SCP_PID=$!
