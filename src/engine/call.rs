@@ -18,7 +18,7 @@ use strowger_tcap::{
 };
 
 use super::capmap::{self, Incoming};
-use super::route::ReplyRoute;
+use super::route::{ReplyRoute, RouteError, RoutePath};
 use super::{Engine, Entry, Refusal};
 use crate::config::Treatment;
 use crate::metrics as m;
@@ -28,6 +28,9 @@ use crate::service::{Action, Call, CallEvent, DialogueEnd, Op, Outcome};
 /// Messages a call actor handles.
 #[derive(Debug)]
 pub enum CallMsg {
+    /// The Begin that opened the dialogue: the actor's first message (queued before anyone
+    /// else can address the actor, so kept in the mailbox rather than in the actor).
+    Begin(Bytes),
     /// A TCAP message for this dialogue (Continue, End, Abort).
     Tcap(Bytes),
     /// A message for this dialogue could not be decoded at the transaction level.
@@ -79,17 +82,17 @@ thread_local! {
     static STEPS: Cell<Vec<Step>> = const { Cell::new(Vec::new()) };
 }
 
-/// One call.
+/// One call. Every byte of it is memory per live call.
 pub struct CallActor {
     engine: Arc<Engine>,
-    tid: u32,
     dialogue: Dialogue,
     dialect: Dialect,
-    route: ReplyRoute,
+    /// The way back ([`ReplyRoute`], held apart so the SLS packs with the other small fields).
+    path: Arc<RoutePath>,
+    sls: u8,
     call: Call,
-    begin: Option<Bytes>,
-    received: Instant,
-    answered: bool,
+    /// When the Begin came, until the first answer goes out (the call setup time).
+    setup: Option<Instant>,
     pin_invoke: Option<InvokeId>,
     /// The armed timer and when it fires.
     timer: Option<(SpawnHandle, Instant)>,
@@ -123,23 +126,17 @@ impl CallActor {
         // Register before the actor can run: a call that ends at once (unknown service key)
         // must find its entry to remove.
         let (tx, rx) = dev::channel::channel(mailbox);
-        engine.table.insert(
-            key,
-            Entry {
-                addr: Addr::new(tx),
-                link,
-            },
-        );
+        let addr = Addr::new(tx);
+        addr.do_send(CallMsg::Begin(begin));
+        engine.table.insert(key, Entry { addr, link });
         let actor = CallActor {
             engine: e,
-            tid: key,
             dialogue,
             dialect,
-            route,
+            path: route.path,
+            sls: route.sls,
             call,
-            begin: Some(begin),
-            received: Instant::now(),
-            answered: false,
+            setup: Some(Instant::now()),
             pin_invoke: None,
             timer: None,
             gone: false,
@@ -169,9 +166,19 @@ impl CallActor {
         tracing::info_span!(
             "call",
             id = self.call.id().0,
-            tid = self.tid,
+            tid = self.tid(),
             service_key = self.service_key
         )
+    }
+
+    /// Send a TCAP message to the switch.
+    fn reply(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<(), RouteError> {
+        self.path.send(self.sls, tcap, scratch)
+    }
+
+    /// The local transaction id (the dialogue table's key).
+    fn tid(&self) -> u32 {
+        self.dialogue.local_tid().to_u32()
     }
 
     fn on_tcap(&mut self, ctx: &mut Context<Self>, bytes: &Bytes) {
@@ -261,10 +268,9 @@ impl CallActor {
         // One CDR per call attempt (DESIGN §6), also for attempts no service took.
         if self.engine.config.cdr.enabled {
             let now = now_ms();
-            let received = now.saturating_sub(self.received.elapsed().as_millis() as u64);
             self.engine.services.cdr.write(&crate::service::Cdr {
                 call_id: self.call.id().0,
-                start_ms: received,
+                start_ms: self.call.start(),
                 answer_ms: None,
                 end_ms: now,
                 service_key: Some(req.service_key),
@@ -416,15 +422,14 @@ impl CallActor {
         };
         match r {
             Ok(true) => {
-                if !self.answered {
-                    self.answered = true;
+                if let Some(received) = self.setup.take() {
                     metrics::histogram!(m::CALL_SETUP_SECONDS)
-                        .record(self.received.elapsed().as_secs_f64());
+                        .record(received.elapsed().as_secs_f64());
                 }
                 if end == DialogueEnd::End {
                     metrics::counter!(m::TCAP_DIALOGUES_ENDED).increment(1);
                 }
-                if let Err(e) = self.route.send(out, scratch) {
+                if let Err(e) = self.reply(out, scratch) {
                     tracing::debug!(parent: &self.span(), error = %e, "reply not sent");
                     return false;
                 }
@@ -440,7 +445,7 @@ impl CallActor {
         let mut bufs = BUFFERS.take();
         bufs.out.clear();
         if self.dialogue.poll_transmit(&mut bufs.out) {
-            let _ = self.route.send(&bufs.out, &mut bufs.scratch);
+            let _ = self.reply(&bufs.out, &mut bufs.scratch);
         }
         BUFFERS.set(bufs);
     }
@@ -512,7 +517,7 @@ impl CallActor {
                             self.dialogue
                                 .u_abort(now, &mut bufs.out, UAbortReason::UserSpecific)
                         {
-                            let _ = self.route.send(&bufs.out, &mut bufs.scratch);
+                            let _ = self.reply(&bufs.out, &mut bufs.scratch);
                         }
                         BUFFERS.set(bufs);
                         self.gone = true;
@@ -643,15 +648,8 @@ fn outcome_label(o: Outcome) -> &'static str {
 impl Actor for CallActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, ctx: &mut Self::Context) {
-        if let Some(begin) = self.begin.take() {
-            self.on_tcap(ctx, &begin);
-        }
-        self.schedule(ctx);
-    }
-
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        self.engine.table.remove(&self.tid);
+        self.engine.table.remove(&self.tid());
         metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).decrement(1.0);
     }
 }
@@ -661,6 +659,10 @@ impl Handler<CallMsg> for CallActor {
 
     fn handle(&mut self, msg: CallMsg, ctx: &mut Self::Context) {
         match msg {
+            CallMsg::Begin(bytes) => {
+                self.on_tcap(ctx, &bytes);
+                self.schedule(ctx);
+            }
             CallMsg::Tcap(bytes) => {
                 self.engine.inflight.fetch_sub(1, Ordering::Relaxed);
                 self.on_tcap(ctx, &bytes);
@@ -765,4 +767,31 @@ pub fn refuse(
         Refusal::Draining => "draining",
     };
     metrics::counter!(m::CALLS, "outcome" => label).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The call actor, with the call and the TCAP dialogue inside it, is memory held by every
+    /// live call for its whole life (in the actor's task). Raise these bounds only on purpose.
+    #[test]
+    fn call_state_stays_small() {
+        eprintln!(
+            "CallActor {} Call {} Dialogue {}",
+            size_of::<CallActor>(),
+            size_of::<Call>(),
+            size_of::<Dialogue>()
+        );
+        assert!(
+            size_of::<Call>() <= 368,
+            "Call: {} bytes",
+            size_of::<Call>()
+        );
+        assert!(
+            size_of::<CallActor>() <= 608,
+            "CallActor: {} bytes",
+            size_of::<CallActor>()
+        );
+    }
 }

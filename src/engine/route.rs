@@ -81,8 +81,25 @@ pub enum RouteError {
 impl ReplyRoute {
     /// Encode `tcap` as M3UA DATA ( SCCP ( tcap ) ) into `scratch`, and return the M3UA bytes.
     pub fn encode(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<Bytes, RouteError> {
+        self.path.encode(self.sls, tcap, scratch)
+    }
+
+    /// Encode and queue `tcap` on the link.
+    pub fn send(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<(), RouteError> {
+        self.path.send(self.sls, tcap, scratch)
+    }
+}
+
+impl RoutePath {
+    /// [`ReplyRoute::encode`] with this SLS.
+    pub fn encode(
+        &self,
+        sls: u8,
+        tcap: &[u8],
+        scratch: &mut BytesMut,
+    ) -> Result<Bytes, RouteError> {
         scratch.clear();
-        let a = &self.path.addressing;
+        let a = &self.addressing;
         let sccp = match a.kind {
             SccpKind::Udt => SccpMessage::Udt(Udt {
                 protocol_class: a.protocol_class,
@@ -110,7 +127,7 @@ impl ReplyRoute {
                 si: strowger_m3ua::SI_SCCP,
                 ni: a.ni,
                 mp: a.mp,
-                sls: self.sls,
+                sls,
                 user_data: Cow::Borrowed(&scratch[..]),
             },
             correlation_id: None,
@@ -120,11 +137,11 @@ impl ReplyRoute {
         Ok(out.freeze())
     }
 
-    /// Encode and queue `tcap` on the link.
-    pub fn send(&self, tcap: &[u8], scratch: &mut BytesMut) -> Result<(), RouteError> {
-        let bytes = self.encode(tcap, scratch)?;
+    /// [`ReplyRoute::send`] with this SLS.
+    pub fn send(&self, sls: u8, tcap: &[u8], scratch: &mut BytesMut) -> Result<(), RouteError> {
+        let bytes = self.encode(sls, tcap, scratch)?;
         super::link::count_m3ua("out", &bytes);
-        if self.path.link.send(bytes) {
+        if self.link.send(bytes) {
             Ok(())
         } else {
             Err(RouteError::LinkClosed)

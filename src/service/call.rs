@@ -455,6 +455,11 @@ impl Call {
         self.id
     }
 
+    /// When the call began (the `now` it was made with).
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+
     /// Whether [`Action::Done`] has been emitted.
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done

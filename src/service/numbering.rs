@@ -415,7 +415,7 @@ mod tests {
 
     #[test]
     fn digits_inline_and_on_the_heap() {
-        assert_eq!(std::mem::size_of::<Digits>(), std::mem::size_of::<String>());
+        assert_eq!(size_of::<Digits>(), size_of::<String>());
         for s in [
             "",
             "12125550101",

@@ -981,7 +981,7 @@ mod tests {
     /// call. Raise the bound only on purpose.
     #[test]
     fn dialogue_stays_small() {
-        assert!(std::mem::size_of::<Dialogue>() <= 168);
+        assert!(size_of::<Dialogue>() <= 168);
     }
 
     #[test]
