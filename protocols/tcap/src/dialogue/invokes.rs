@@ -73,7 +73,6 @@ impl StoredCode {
 #[derive(Debug)]
 pub(crate) struct Invokes {
     ours: Vec<Option<Outstanding>>,
-    next_id: InvokeId,
     /// The peer's invoke ids not yet answered.
     peer_active: PeerIds,
 }
@@ -125,7 +124,6 @@ impl Invokes {
     pub(crate) fn new() -> Self {
         Invokes {
             ours: Vec::new(),
-            next_id: 1,
             peer_active: PeerIds::default(),
         }
     }
@@ -158,9 +156,12 @@ impl Invokes {
         self.ours.iter().flatten().count()
     }
 
-    /// Allocate an id not in use and track the invocation; `None` when the table is full.
+    /// Allocate an id not in use, trying `next_id` first (and moving it past the id taken),
+    /// and track the invocation; `None` when the table is full. The dialogue keeps `next_id`
+    /// (among its other one-byte fields: here it would cost eight bytes of padding).
     pub(crate) fn start(
         &mut self,
+        next_id: &mut InvokeId,
         opcode: Code,
         class: OperationClass,
         deadline: Instant,
@@ -176,11 +177,11 @@ impl Invokes {
             }
             None => return None,
         };
-        let mut id = self.next_id;
+        let mut id = *next_id;
         while self.get(id).is_some() {
             id = id.wrapping_add(1);
         }
-        self.next_id = id.wrapping_add(1);
+        *next_id = id.wrapping_add(1);
         self.ours[slot] = Some(Outstanding {
             id,
             opcode: StoredCode::new(opcode),
@@ -250,9 +251,10 @@ mod tests {
     #[test]
     fn slots_grow_one_at_a_time() {
         let mut inv = Invokes::new();
+        let mut next = 1;
         let t = Instant::now();
         for n in 1..=3 {
-            inv.start(Code::Local(0), OperationClass::Class2, t);
+            inv.start(&mut next, Code::Local(0), OperationClass::Class2, t);
             assert_eq!(inv.ours.capacity(), n);
         }
     }
