@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use crate::component::{Code, InvokeId};
-use crate::oid::ObjectId;
 
 /// How many of our invocations may be outstanding at once in one dialogue.
 pub const MAX_OUTSTANDING: usize = 32;
@@ -34,34 +33,78 @@ impl OperationClass {
     }
 }
 
+/// One of our invocations awaiting its outcome, in 24 bytes (a dialogue keeps a few for
+/// most of its life): the operation code inline when it is a local code of 32 bits (every CAP
+/// and INAP operation), else (a global code: rare) the whole entry boxed.
 #[derive(Debug)]
-pub(crate) struct Outstanding {
-    pub(crate) id: InvokeId,
-    pub(crate) opcode: StoredCode,
-    pub(crate) class: OperationClass,
-    pub(crate) deadline: Instant,
+pub(crate) enum Outstanding {
+    Small {
+        id: InvokeId,
+        class: OperationClass,
+        opcode: i32,
+        deadline: Instant,
+    },
+    Large(Box<LargeOutstanding>),
 }
 
-/// An operation code as kept with an outstanding invocation: a global code (rare) is boxed,
-/// so a slot takes 40 bytes instead of 64.
 #[derive(Debug)]
-pub(crate) enum StoredCode {
-    Local(i64),
-    Global(Box<ObjectId>),
+pub(crate) struct LargeOutstanding {
+    id: InvokeId,
+    class: OperationClass,
+    opcode: Code,
+    deadline: Instant,
 }
 
-impl StoredCode {
-    fn new(code: Code) -> Self {
-        match code {
-            Code::Local(v) => StoredCode::Local(v),
-            Code::Global(oid) => StoredCode::Global(Box::new(oid)),
+impl Outstanding {
+    fn new(id: InvokeId, opcode: Code, class: OperationClass, deadline: Instant) -> Self {
+        match opcode {
+            Code::Local(v) => match i32::try_from(v) {
+                Ok(opcode) => Outstanding::Small {
+                    id,
+                    class,
+                    opcode,
+                    deadline,
+                },
+                Err(_) => Self::large(id, opcode, class, deadline),
+            },
+            Code::Global(_) => Self::large(id, opcode, class, deadline),
         }
     }
 
-    pub(crate) fn code(&self) -> Code {
+    fn large(id: InvokeId, opcode: Code, class: OperationClass, deadline: Instant) -> Self {
+        Outstanding::Large(Box::new(LargeOutstanding {
+            id,
+            class,
+            opcode,
+            deadline,
+        }))
+    }
+
+    pub(crate) fn id(&self) -> InvokeId {
         match self {
-            StoredCode::Local(v) => Code::Local(*v),
-            StoredCode::Global(oid) => Code::Global(**oid),
+            Outstanding::Small { id, .. } => *id,
+            Outstanding::Large(o) => o.id,
+        }
+    }
+
+    pub(crate) fn class(&self) -> OperationClass {
+        match self {
+            Outstanding::Small { class, .. } => *class,
+            Outstanding::Large(o) => o.class,
+        }
+    }
+
+    pub(crate) fn opcode(&self) -> Code {
+        match self {
+            Outstanding::Small { opcode, .. } => Code::Local(i64::from(*opcode)),
+            Outstanding::Large(o) => o.opcode,
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Instant {
+        match self {
+            Outstanding::Small { deadline, .. } => *deadline,
+            Outstanding::Large(o) => o.deadline,
         }
     }
 }
@@ -129,14 +172,14 @@ impl Invokes {
     }
 
     pub(crate) fn get(&self, id: InvokeId) -> Option<&Outstanding> {
-        self.ours.iter().flatten().find(|o| o.id == id)
+        self.ours.iter().flatten().find(|o| o.id() == id)
     }
 
     pub(crate) fn remove(&mut self, id: InvokeId) -> Option<Outstanding> {
         let i = self
             .ours
             .iter()
-            .position(|o| o.as_ref().is_some_and(|o| o.id == id))?;
+            .position(|o| o.as_ref().is_some_and(|o| o.id() == id))?;
         self.free(i)
     }
 
@@ -182,24 +225,19 @@ impl Invokes {
             id = id.wrapping_add(1);
         }
         *next_id = id.wrapping_add(1);
-        self.ours[slot] = Some(Outstanding {
-            id,
-            opcode: StoredCode::new(opcode),
-            class,
-            deadline,
-        });
+        self.ours[slot] = Some(Outstanding::new(id, opcode, class, deadline));
         Some(id)
     }
 
     pub(crate) fn earliest(&self) -> Option<Instant> {
-        self.ours.iter().flatten().map(|o| o.deadline).min()
+        self.ours.iter().flatten().map(Outstanding::deadline).min()
     }
 
     pub(crate) fn take_expired(&mut self, now: Instant) -> Option<Outstanding> {
         let i = self
             .ours
             .iter()
-            .position(|o| o.as_ref().is_some_and(|o| o.deadline <= now))?;
+            .position(|o| o.as_ref().is_some_and(|o| o.deadline() <= now))?;
         self.free(i)
     }
 
@@ -224,6 +262,7 @@ impl Invokes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oid::ObjectId;
 
     #[test]
     fn peer_ids_cover_every_id() {
@@ -246,6 +285,27 @@ mod tests {
         s.insert(100);
         s.remove(100);
         assert!(s.contains(3) && s.high.is_none());
+    }
+
+    #[test]
+    fn slots_are_small_and_keep_every_code() {
+        assert_eq!(size_of::<Option<Outstanding>>(), 24);
+        let t = Instant::now();
+        let oid: ObjectId = "0.4.0.0.1.0.50.1".parse().unwrap();
+        for code in [
+            Code::Local(0),
+            Code::Local(-1),
+            Code::Local(i64::from(i32::MAX)),
+            Code::Local(i64::from(i32::MIN) - 1),
+            Code::Local(i64::MAX),
+            Code::Global(oid),
+        ] {
+            let o = Outstanding::new(7, code, OperationClass::Class3, t);
+            assert_eq!(
+                (o.id(), o.opcode(), o.class(), o.deadline()),
+                (7, code, OperationClass::Class3, t)
+            );
+        }
     }
 
     #[test]

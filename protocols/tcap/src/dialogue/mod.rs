@@ -44,7 +44,7 @@ use crate::message::{
 };
 use crate::oid::ObjectId;
 use crate::tid::TransactionId;
-use invokes::Invokes;
+use invokes::{Invokes, Outstanding};
 
 /// Dialogue configuration, shared by all dialogues of an engine.
 #[derive(Clone, Debug)]
@@ -602,7 +602,7 @@ impl Dialogue {
             Ok(Component::ReturnResultLast(rr)) | Ok(Component::ReturnResultNotLast(rr)) => {
                 let last = matches!(c, Ok(Component::ReturnResultLast(_)));
                 let id = rr.invoke_id;
-                let Some(class) = self.invokes.get(id).map(|o| o.class) else {
+                let Some(class) = self.invokes.get(id).map(Outstanding::class) else {
                     return reject(
                         self,
                         Some(id),
@@ -636,7 +636,7 @@ impl Dialogue {
                         Problem::ReturnError(EP::UNRECOGNIZED_INVOKE_ID),
                     );
                 };
-                if !o.class.error_expected() {
+                if !o.class().error_expected() {
                     return reject(
                         self,
                         Some(id),
@@ -936,9 +936,9 @@ impl Dialogue {
         }
         if let Some(o) = self.invokes.take_expired(now) {
             return Some(Event::InvokeTimeout {
-                invoke_id: o.id,
-                opcode: o.opcode.code(),
-                class: o.class,
+                invoke_id: o.id(),
+                opcode: o.opcode(),
+                class: o.class(),
             });
         }
         if self.idle_deadline.is_some_and(|d| d <= now) {
