@@ -559,8 +559,8 @@ impl Call {
 
     fn on_initial(&mut self, now: Timestamp, req: InitialRequest, out: &mut Vec<Action>) {
         self.service_key = Some(req.service_key);
-        self.calling = Digits::new(&req.calling.digits);
-        self.dialled = Digits::new(&req.called.digits);
+        self.calling = req.calling.digits.clone();
+        self.dialled = req.called.digits.clone();
         let prov = self.prov.clone();
 
         let groups = prov.groups_for_key(req.service_key);

@@ -37,7 +37,7 @@ pub enum Nature {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Number {
     /// The digits (0–9 only; anything else makes the number invalid).
-    pub digits: String,
+    pub digits: Digits,
     /// Nature of address.
     pub nature: Nature,
 }
@@ -46,7 +46,7 @@ impl Number {
     /// A number.
     pub fn new(digits: &str, nature: Nature) -> Self {
         Number {
-            digits: digits.to_string(),
+            digits: Digits::new(digits),
             nature,
         }
     }
@@ -54,12 +54,12 @@ impl Number {
 
 /// A digit string as a call keeps it: inline up to [`Digits::INLINE`] bytes (every E.164
 /// number and nearly every dialled string), on the heap beyond. A live call holds several
-/// numbers; inline they cost it no allocation.
-#[derive(Clone, PartialEq, Eq)]
+/// numbers; inline they cost it no allocation. Serialized as a string.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Digits(DigitsRepr);
 
-// Always the inline form when it fits, so the derived equality compares contents.
-#[derive(Clone, PartialEq, Eq)]
+// Always the inline form when it fits, so the derived equality and hash compare contents.
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum DigitsRepr {
     Inline { len: u8, buf: [u8; Digits::INLINE] },
     Heap(Box<str>),
@@ -122,6 +122,24 @@ impl std::fmt::Display for Digits {
 impl From<&str> for Digits {
     fn from(s: &str) -> Self {
         Digits::new(s)
+    }
+}
+
+impl From<String> for Digits {
+    fn from(s: String) -> Self {
+        Digits::new(&s)
+    }
+}
+
+impl Serialize for Digits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digits {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Digits::from)
     }
 }
 
