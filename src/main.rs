@@ -66,6 +66,9 @@ enum Command {
         /// together, as the SCP did before; for comparison.
         #[arg(long)]
         separate_settle: bool,
+        /// The ledger's adaptive group-commit wait, `ledger.batch_linger_us` (0 = never wait).
+        #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().batch_linger_us)]
+        linger_us: u64,
     },
 }
 
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
             pg_pool,
             skip_embedded,
             separate_settle,
+            linger_us,
         } => {
             init_logging(LogFormat::Human, "warn");
             let opts = strowger::ledger::bench::BenchOpts {
@@ -177,6 +181,7 @@ fn main() -> ExitCode {
                 pg_pool,
                 skip_embedded,
                 separate_settle,
+                linger_us,
                 ..Default::default()
             };
             let sys = actix::System::new();

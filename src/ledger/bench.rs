@@ -47,6 +47,9 @@ pub struct BenchOpts {
     pub skip_embedded: bool,
     /// Send Deduct and Return as two requests, each awaited, instead of together. Default false.
     pub separate_settle: bool,
+    /// The ledger's `batch_linger_us` (adaptive group commit; 0 = never wait). Default: the
+    /// ledger's default.
+    pub linger_us: u64,
 }
 
 impl Default for BenchOpts {
@@ -63,6 +66,7 @@ impl Default for BenchOpts {
             pg_pool: 8,
             skip_embedded: false,
             separate_settle: false,
+            linger_us: LedgerConfig::default().batch_linger_us,
         }
     }
 }
@@ -380,6 +384,7 @@ async fn bench_embedded(
     let cfg = LedgerConfig {
         dir: dir.clone(),
         fsync: opts.fsync,
+        batch_linger_us: opts.linger_us,
         ..LedgerConfig::default()
     };
     let ledger = Ledger::open(cfg)?;

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use ::metrics::{Counter, Gauge, Histogram};
 use dashmap::DashMap;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use crate::metrics as m;
@@ -66,6 +66,43 @@ struct Metrics {
     snapshots: Counter,
     snapshot_failures: Counter,
     journal_bytes: Gauge,
+}
+
+/// How records have been arriving lately: the writer's basis for deciding whether to linger.
+#[derive(Debug, Default)]
+struct Pace {
+    /// Records in the last batch taken.
+    last_batch: usize,
+    /// When it was taken.
+    last_take: Option<Instant>,
+    /// Smoothed time between records (from batch sizes and the time between takes).
+    gap: Duration,
+}
+
+impl Pace {
+    /// Note a batch of `n` records taken now.
+    fn taken(&mut self, n: usize) {
+        let now = Instant::now();
+        if let Some(prev) = self.last_take {
+            let sample = now.duration_since(prev) / n.max(1) as u32;
+            self.gap = if self.gap.is_zero() {
+                sample
+            } else {
+                (self.gap * 3 + sample) / 4
+            };
+        }
+        self.last_take = Some(now);
+        self.last_batch = n;
+    }
+
+    /// How long to wait for each further record, or `None` if lingering cannot pay: no
+    /// lingering configured, a lone last batch, or records too sparse for two to arrive in `max`.
+    fn linger_step(&self, max: Duration) -> Option<Duration> {
+        if max.is_zero() || self.last_batch < 2 || self.gap.is_zero() || self.gap * 2 > max {
+            return None;
+        }
+        Some((self.gap * 2).max(Duration::from_micros(10)).min(max))
+    }
 }
 
 impl Metrics {
@@ -463,7 +500,7 @@ impl Shared {
         self.durable.send_modify(|d| d.failed = true);
     }
 
-    fn take_batch(&self) -> (Vec<u8>, Vec<(u64, Event)>, bool) {
+    fn take_batch(&self, pace: &mut Pace) -> (Vec<u8>, Vec<(u64, Event)>, bool) {
         let mut q = self.queue.lock();
         let timeout = Duration::from_millis(500);
         while q.events.is_empty() && !q.shutdown {
@@ -471,16 +508,8 @@ impl Shared {
                 break;
             }
         }
-        if self.cfg.batch_linger_us > 0
-            && !q.events.is_empty()
-            && q.events.len() < self.cfg.batch_max_records
-        {
-            let until = Instant::now() + Duration::from_micros(self.cfg.batch_linger_us);
-            while q.events.len() < self.cfg.batch_max_records && !q.shutdown {
-                if self.wake.wait_until(&mut q, until).timed_out() {
-                    break;
-                }
-            }
+        if !q.events.is_empty() {
+            self.linger(&mut q, pace);
         }
         let max_bytes = self.cfg.batch_max_bytes.max(1);
         let max_records = self.cfg.batch_max_records.max(1);
@@ -492,6 +521,9 @@ impl Shared {
             .count()
             .max(1);
         let shutdown = q.shutdown;
+        if !q.events.is_empty() {
+            pace.taken(n);
+        }
         if n >= q.events.len() {
             q.ends.clear();
             return (
@@ -510,6 +542,36 @@ impl Shared {
         (bytes, events, false)
     }
 
+    /// Adaptive group commit: while records keep coming, wait (at most `batch_linger_us`) for
+    /// more before writing a batch smaller than `batch_linger_records`, so that under load one
+    /// fdatasync covers many records instead of two or three. It never waits when the last
+    /// batch was a single record (one request at a time: nobody else is coming), when records
+    /// arrive too sparsely to fill it, or once a whole inter-arrival gap passes with no new
+    /// record (every caller is already waiting on this batch).
+    fn linger(&self, q: &mut MutexGuard<'_, Queue>, pace: &Pace) {
+        let max = Duration::from_micros(self.cfg.batch_linger_us);
+        let target = self
+            .cfg
+            .batch_linger_records
+            .min(self.cfg.batch_max_records);
+        let Some(step) = pace.linger_step(max) else {
+            return;
+        };
+        if q.events.len() >= target {
+            return;
+        }
+        // First wait one step: if nothing came, every caller is already waiting on this batch.
+        let seen = q.events.len();
+        let _ = self.wake.wait_for(q, step);
+        let now_queued = q.events.len();
+        if now_queued == seen || now_queued >= target || q.shutdown {
+            return;
+        }
+        // Records are flowing: wait once more, for as long as filling the batch should take.
+        let rest = pace.gap * (target - now_queued) as u32;
+        let _ = self.wake.wait_for(q, rest.min(max.saturating_sub(step)));
+    }
+
     fn writer_loop(
         self: Arc<Self>,
         mut seg: SegmentWriter,
@@ -517,8 +579,9 @@ impl Shared {
         mut last_snap: u64,
     ) {
         let mut last_snap_at = Instant::now();
+        let mut pace = Pace::default();
         loop {
-            let (bytes, events, shutdown) = self.take_batch();
+            let (bytes, events, shutdown) = self.take_batch(&mut pace);
             if let (Some(&(first, _)), Some(&(last, _))) = (events.first(), events.last()) {
                 if !self.failed.load(Ordering::Acquire) {
                     let t = Instant::now();
@@ -595,5 +658,49 @@ impl Shared {
             Err(_) => self.metrics.snapshot_failures.increment(1),
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pace(last_batch: usize, gap_us: u64) -> Pace {
+        Pace {
+            last_batch,
+            last_take: Some(Instant::now()),
+            gap: Duration::from_micros(gap_us),
+        }
+    }
+
+    #[test]
+    fn lingering_only_pays_when_records_flow() {
+        let max = Duration::from_micros(250);
+        // Off, a lone request, no history, or records too sparse for two to come: no wait.
+        assert_eq!(pace(8, 20).linger_step(Duration::ZERO), None);
+        assert_eq!(pace(1, 20).linger_step(max), None);
+        assert_eq!(Pace::default().linger_step(max), None);
+        assert_eq!(pace(8, 126).linger_step(max), None);
+        // Flowing: wait about two gaps for the next record, within bounds.
+        assert_eq!(
+            pace(8, 20).linger_step(max),
+            Some(Duration::from_micros(40))
+        );
+        assert_eq!(pace(8, 1).linger_step(max), Some(Duration::from_micros(10)));
+        assert_eq!(pace(2, 125).linger_step(max), Some(max));
+    }
+
+    #[test]
+    fn pace_follows_the_arrival_rate() {
+        let mut p = Pace::default();
+        p.taken(4);
+        assert_eq!(p.last_batch, 4);
+        assert!(p.gap.is_zero(), "one take says nothing of the gap yet");
+        std::thread::sleep(Duration::from_millis(2));
+        p.taken(2);
+        assert_eq!(p.last_batch, 2);
+        // ≥ 2 ms over 2 records: the gap is at least 1 ms, so lingering 250 µs cannot pay.
+        assert!(p.gap >= Duration::from_millis(1), "{:?}", p.gap);
+        assert_eq!(p.linger_step(Duration::from_micros(250)), None);
     }
 }
