@@ -4,9 +4,14 @@
 //! units; labels take values from small fixed sets (never a number, call id or MSISDN).
 //! `docs/metrics.md` is the operator's catalogue of the same list; a test keeps the two equal.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics::{
+    describe_counter, describe_gauge, describe_histogram, Counter, Gauge, Histogram, Label, Unit,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Link and message metrics of the M3UA layer.
@@ -346,4 +351,169 @@ fn clock_ticks() -> u64 {
 fn page_size() -> u64 {
     static PAGE: OnceLock<u64> = OnceLock::new();
     *PAGE.get_or_init(|| sysconf(libc::_SC_PAGESIZE, 4096))
+}
+
+// ------------------------------------------------------------------ per-thread handle cache
+//
+// `metrics::counter!(NAME, "k" => v)` builds a key and looks it up in the recorder's shared
+// registry on every call: hashing, comparing label strings and an `Arc` clone and drop. The
+// hot paths count some thirty events per call, so they go through [`count`], [`gauge_add`] and
+// [`observe`] instead: the handle is looked up once per thread and label values (always
+// `'static` strings here) and kept in a small thread-local map keyed by the strings' addresses.
+// Identical strings at two addresses only make two entries for the same series.
+
+/// Label values, by address and length, and the name: identifies a series cheaply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SiteKey([usize; 8]);
+
+impl std::hash::Hash for SiteKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        // Word by word (an integer slice would be hashed as one byte string).
+        for w in self.0 {
+            h.write_usize(w);
+        }
+    }
+}
+
+impl SiteKey {
+    /// The key, or `None` for more than three labels (then the registry is asked directly).
+    fn new(name: &'static str, labels: &[(&'static str, &'static str)]) -> Option<SiteKey> {
+        if labels.len() > 3 {
+            return None;
+        }
+        let mut k = [0usize; 8];
+        k[0] = name.as_ptr() as usize;
+        k[1] = name.len();
+        for (i, (_, v)) in labels.iter().enumerate() {
+            k[2 + 2 * i] = v.as_ptr() as usize;
+            k[3 + 2 * i] = v.len();
+        }
+        Some(SiteKey(k))
+    }
+}
+
+/// Multiply-rotate hashing of a few words (the keys are addresses, not attacker input).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_usize(&mut self, w: usize) {
+        self.write_u64(w as u64);
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type Sites<H> = RefCell<HashMap<SiteKey, H, BuildHasherDefault<WordHasher>>>;
+
+thread_local! {
+    static COUNTERS: Sites<Counter> = RefCell::default();
+    static GAUGES: Sites<Gauge> = RefCell::default();
+    static HISTOGRAMS: Sites<Histogram> = RefCell::default();
+}
+
+fn to_labels(labels: &[(&'static str, &'static str)]) -> Vec<Label> {
+    labels.iter().map(|&(k, v)| Label::new(k, v)).collect()
+}
+
+/// Run `f` on the cached handle of a series, creating it with `make` the first time. Before
+/// [`install`] nothing is cached (a handle taken then would stay a no-op).
+fn with_site<H>(
+    sites: &'static std::thread::LocalKey<Sites<H>>,
+    name: &'static str,
+    labels: &[(&'static str, &'static str)],
+    make: impl FnOnce(Vec<Label>) -> H,
+    f: impl FnOnce(&H),
+) {
+    let key = match SiteKey::new(name, labels) {
+        Some(k) if HANDLE.get().is_some() => k,
+        _ => return f(&make(to_labels(labels))),
+    };
+    sites.with(|s| {
+        if let Some(h) = s.borrow().get(&key) {
+            return f(h);
+        }
+        let h = make(to_labels(labels));
+        f(&h);
+        s.borrow_mut().insert(key, h);
+    })
+}
+
+/// Add `n` to the counter `name` with these labels.
+pub fn count(name: &'static str, labels: &[(&'static str, &'static str)], n: u64) {
+    with_site(
+        &COUNTERS,
+        name,
+        labels,
+        |l| metrics::counter!(name, l),
+        |c| c.increment(n),
+    );
+}
+
+/// Add `delta` (may be negative) to the gauge `name` with these labels.
+pub fn gauge_add(name: &'static str, labels: &[(&'static str, &'static str)], delta: f64) {
+    with_site(
+        &GAUGES,
+        name,
+        labels,
+        |l| metrics::gauge!(name, l),
+        |g| g.increment(delta),
+    );
+}
+
+/// Record `v` in the histogram `name` with these labels.
+pub fn observe(name: &'static str, labels: &[(&'static str, &'static str)], v: f64) {
+    with_site(
+        &HISTOGRAMS,
+        name,
+        labels,
+        |l| metrics::histogram!(name, l),
+        |h| h.record(v),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_handles_reach_the_registry() {
+        let handle = install();
+        count(CALLS, &[("outcome", "cache_test")], 2);
+        count(CALLS, &[("outcome", "cache_test")], 3);
+        // The same label value at another address is the same series.
+        let elsewhere: &'static str = String::from("cache_test").leak();
+        count(CALLS, &[("outcome", elsewhere)], 1);
+        gauge_add(MAILBOX_DEPTH, &[("actor", "cache_test")], 4.0);
+        gauge_add(MAILBOX_DEPTH, &[("actor", "cache_test")], -1.5);
+        observe(CALL_DURATION_SECONDS, &[], 12.0);
+        // From another thread: its own cache, the same series.
+        std::thread::spawn(|| count(CALLS, &[("outcome", "cache_test")], 10))
+            .join()
+            .unwrap();
+        let text = handle.render();
+        assert!(
+            text.contains("strowger_calls_total{outcome=\"cache_test\"} 16"),
+            "{text}"
+        );
+        assert!(
+            text.contains("strowger_actor_mailbox_depth{actor=\"cache_test\"} 2.5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("strowger_call_duration_seconds_count"),
+            "{text}"
+        );
+    }
 }

@@ -163,8 +163,8 @@ impl CallActor {
             engine.table.remove(&key);
             return;
         }
-        metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).increment(1.0);
-        metrics::counter!(m::TCAP_DIALOGUES_BEGUN).increment(1);
+        m::gauge_add(m::TCAP_DIALOGUES_ACTIVE, &[], 1.0);
+        m::count(m::TCAP_DIALOGUES_BEGUN, &[], 1);
     }
 
     /// The call's log span (`call` with its id, local transaction id and service key), made
@@ -216,8 +216,11 @@ impl CallActor {
                 }
                 Step::Done(id) => self.dialogue.release_invoke(id),
                 Step::Reject(id, p) => {
-                    metrics::counter!(m::DECODE_ERRORS, "layer" => "cap", "reason" => "rejected")
-                        .increment(1);
+                    m::count(
+                        m::DECODE_ERRORS,
+                        &[("layer", "cap"), ("reason", "rejected")],
+                        1,
+                    );
                     let _ = self.dialogue.send_reject(Some(id), Problem::Invoke(p));
                     self.send(ctx, DialogueEnd::Continue);
                 }
@@ -226,7 +229,7 @@ impl CallActor {
                     self.steps_event(ctx, ev);
                 }
                 Step::PeerGone(why) => {
-                    metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => why).increment(1);
+                    m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", why)], 1);
                     self.gone = true;
                     self.feed(ctx, CallEvent::Aborted);
                 }
@@ -237,7 +240,7 @@ impl CallActor {
 
     fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
         if let CallEvent::Initial(ref req) = ev {
-            metrics::counter!(m::CALL_ATTEMPTS).increment(1);
+            m::count(m::CALL_ATTEMPTS, &[], 1);
             self.service_key = Some(req.service_key);
             tracing::debug!(
                 parent: &self.span(),
@@ -267,7 +270,7 @@ impl CallActor {
 
     /// A service key with no service: the configured default treatment, then stop.
     fn unserved_key(&mut self, ctx: &mut Context<Self>, req: &crate::service::InitialRequest) {
-        metrics::counter!(m::CALLS, "outcome" => "unknown_service_key").increment(1);
+        m::count(m::CALLS, &[("outcome", "unknown_service_key")], 1);
         let (op, release_cause) = match self.engine.config.services.unknown_key_treatment {
             Treatment::Continue => (Op::Continue, None),
             Treatment::Release { cause } => (Op::ReleaseCall { cause }, Some(cause)),
@@ -351,10 +354,13 @@ impl CallActor {
                 }
                 Action::Cdr(cdr) => {
                     let outcome = outcome_label(cdr.outcome);
-                    metrics::counter!(m::CALLS, "outcome" => outcome).increment(1);
+                    m::count(m::CALLS, &[("outcome", outcome)], 1);
                     if cdr.answered_100ms > 0 {
-                        metrics::histogram!(m::CALL_DURATION_SECONDS)
-                            .record(cdr.answered_100ms as f64 / 10.0);
+                        m::observe(
+                            m::CALL_DURATION_SECONDS,
+                            &[],
+                            cdr.answered_100ms as f64 / 10.0,
+                        );
                     }
                     if self.engine.config.cdr.enabled {
                         self.engine.services.cdr.write(&*cdr);
@@ -397,7 +403,14 @@ impl CallActor {
                     if code == OpCode::PROMPT_AND_COLLECT_USER_INFORMATION {
                         self.pin_invoke = Some(id);
                     }
-                    metrics::counter!(m::CAP_OPERATIONS, "operation" => code.name().unwrap_or("other"), "direction" => "out").increment(1);
+                    m::count(
+                        m::CAP_OPERATIONS,
+                        &[
+                            ("operation", code.name().unwrap_or("other")),
+                            ("direction", "out"),
+                        ],
+                        1,
+                    );
                 }
                 Err(e) => tracing::warn!(parent: &self.span(), error = %e, "invoke not queued"),
             }
@@ -431,17 +444,20 @@ impl CallActor {
         match r {
             Ok(true) => {
                 if let Some(received) = self.setup.take() {
-                    metrics::histogram!(m::CALL_SETUP_SECONDS)
-                        .record(received.elapsed().as_secs_f64());
+                    m::observe(m::CALL_SETUP_SECONDS, &[], received.elapsed().as_secs_f64());
                 }
                 if end == DialogueEnd::End {
-                    metrics::counter!(m::TCAP_DIALOGUES_ENDED).increment(1);
+                    m::count(m::TCAP_DIALOGUES_ENDED, &[], 1);
                 }
                 if let Err(e) = self.reply(out, scratch) {
                     tracing::debug!(parent: &self.span(), error = %e, "reply not sent");
                     return false;
                 }
-                metrics::counter!(m::LAYER_MESSAGES, "layer" => "tcap", "type" => label, "direction" => "out").increment(1);
+                m::count(
+                    m::LAYER_MESSAGES,
+                    &[("layer", "tcap"), ("type", label), ("direction", "out")],
+                    1,
+                );
             }
             Ok(false) => {}
             Err(e) => tracing::debug!(parent: &self.span(), error = %e, "dialogue cannot send"),
@@ -461,7 +477,7 @@ impl CallActor {
     fn link_gone(&mut self, ctx: &mut Context<Self>) {
         if !self.gone {
             self.gone = true;
-            metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => "link_lost").increment(1);
+            m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", "link_lost")], 1);
             self.feed(ctx, CallEvent::Aborted);
         }
     }
@@ -469,7 +485,7 @@ impl CallActor {
     fn lost(&mut self, ctx: &mut Context<Self>, cause: &'static str) {
         if !self.gone {
             self.gone = true;
-            metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => cause).increment(1);
+            m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", cause)], 1);
             self.feed(ctx, CallEvent::Aborted);
         }
     }
@@ -517,7 +533,7 @@ impl CallActor {
             while let Some(ev) = self.dialogue.handle_timeout(now) {
                 match ev {
                     TcEvent::IdleTimeout => {
-                        metrics::counter!(m::TCAP_DIALOGUES_TIMED_OUT).increment(1);
+                        m::count(m::TCAP_DIALOGUES_TIMED_OUT, &[], 1);
                         let mut bufs = BUFFERS.take();
                         bufs.out.clear();
                         if let Ok(true) =
@@ -643,15 +659,25 @@ fn step_of(dialect: Dialect, pin_invoke: Option<InvokeId>, ev: TcEvent<'_>) -> S
                 return Step::Reject(invoke_id, InvokeProblem::UNRECOGNIZED_OPERATION);
             };
             let op = OpCode(code);
-            metrics::counter!(m::CAP_OPERATIONS, "operation" => op.name().unwrap_or("other"), "direction" => "in").increment(1);
+            m::count(
+                m::CAP_OPERATIONS,
+                &[
+                    ("operation", op.name().unwrap_or("other")),
+                    ("direction", "in"),
+                ],
+                1,
+            );
             match capmap::incoming(dialect, op, parameter.map(|t| t.raw)) {
                 // Operations from the SSF are class 2/4: nothing more is owed for them.
                 Ok(Incoming::Event(ev)) => Step::Invoked(ev, invoke_id),
                 Ok(Incoming::ActivityTest) => Step::ActivityTest(invoke_id),
                 Ok(Incoming::Ignored(_)) => Step::Done(invoke_id),
                 Err(e) => {
-                    metrics::counter!(m::DECODE_ERRORS, "layer" => "cap", "reason" => "argument")
-                        .increment(1);
+                    m::count(
+                        m::DECODE_ERRORS,
+                        &[("layer", "cap"), ("reason", "argument")],
+                        1,
+                    );
                     let problem = match e {
                         strowger_cap::CapError::UnknownOperation(_) => {
                             InvokeProblem::UNRECOGNIZED_OPERATION
@@ -710,7 +736,7 @@ impl Actor for CallActor {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.engine.table.remove(&self.tid());
-        metrics::gauge!(m::TCAP_DIALOGUES_ACTIVE).decrement(1.0);
+        m::gauge_add(m::TCAP_DIALOGUES_ACTIVE, &[], -1.0);
     }
 }
 
@@ -768,12 +794,12 @@ pub fn refuse(
     for id in ids {
         dialogue.release_invoke(id);
     }
-    metrics::counter!(m::CALL_ATTEMPTS).increment(1);
+    m::count(m::CALL_ATTEMPTS, &[], 1);
     let cfg = &engine.config.engine;
     let mut param = BytesMut::with_capacity(128);
     let timeout = Duration::from_secs(1);
     if why == Refusal::Overload {
-        metrics::counter!(m::ADMISSION_REJECTIONS).increment(1);
+        m::count(m::ADMISSION_REJECTIONS, &[], 1);
         let cause = match cfg.overload_treatment {
             Treatment::Release { cause } => cause,
             Treatment::Continue => 42,
@@ -798,7 +824,7 @@ pub fn refuse(
                     )
                     .is_ok()
                 {
-                    metrics::counter!(m::CALLGAPS_SENT).increment(1);
+                    m::count(m::CALLGAPS_SENT, &[], 1);
                 }
             }
         }
@@ -826,7 +852,7 @@ pub fn refuse(
         Refusal::Overload => "overload",
         Refusal::Draining => "draining",
     };
-    metrics::counter!(m::CALLS, "outcome" => label).increment(1);
+    m::count(m::CALLS, &[("outcome", label)], 1);
 }
 
 #[cfg(test)]

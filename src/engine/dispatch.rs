@@ -38,8 +38,11 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
     let decoded = match Message::decode(&msg.tcap) {
         Ok(d) => d,
         Err(e) => {
-            metrics::counter!(m::DECODE_ERRORS, "layer" => "tcap", "reason" => "transaction")
-                .increment(1);
+            m::count(
+                m::DECODE_ERRORS,
+                &[("layer", "tcap"), ("reason", "transaction")],
+                1,
+            );
             tracing::debug!(error = %e, "malformed TCAP transaction portion");
             if let Some(dtid) = e.dtid {
                 if let Some(entry) = engine.table.get(&dtid.to_u32()) {
@@ -55,7 +58,15 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
         }
     };
     let kind = decoded.message_type();
-    metrics::counter!(m::LAYER_MESSAGES, "layer" => "tcap", "type" => type_label(kind), "direction" => "in").increment(1);
+    m::count(
+        m::LAYER_MESSAGES,
+        &[
+            ("layer", "tcap"),
+            ("type", type_label(kind)),
+            ("direction", "in"),
+        ],
+        1,
+    );
     match decoded {
         Message::Begin(ref begin) => {
             let now = Instant::now();
@@ -63,8 +74,11 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
             let dialogue = match Dialogue::on_begin(now, tid, begin, &engine.tcap) {
                 Ok(d) => d,
                 Err(abort) => {
-                    metrics::counter!(m::TCAP_DIALOGUES_ABORTED, "cause" => "ac_not_supported")
-                        .increment(1);
+                    m::count(
+                        m::TCAP_DIALOGUES_ABORTED,
+                        &[("cause", "ac_not_supported")],
+                        1,
+                    );
                     let mut out = BytesMut::with_capacity(64);
                     abort.encode(&mut out);
                     send_raw(&msg.route, &out, "abort");
@@ -87,7 +101,11 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
                     entry.addr.do_send(CallMsg::Tcap(msg.tcap));
                 }
                 None => {
-                    metrics::counter!(m::DECODE_ERRORS, "layer" => "tcap", "reason" => "unknown_transaction").increment(1);
+                    m::count(
+                        m::DECODE_ERRORS,
+                        &[("layer", "tcap"), ("reason", "unknown_transaction")],
+                        1,
+                    );
                     if let Some(abort) = unknown_transaction_abort(&decoded) {
                         let mut out = BytesMut::with_capacity(32);
                         abort.encode(&mut out);
@@ -107,7 +125,11 @@ pub(super) fn send_raw(route: &ReplyRoute, tcap: &[u8], label: &'static str) {
     let mut scratch = BytesMut::with_capacity(tcap.len() + 64);
     match route.send(tcap, &mut scratch) {
         Ok(()) => {
-            metrics::counter!(m::LAYER_MESSAGES, "layer" => "tcap", "type" => label, "direction" => "out").increment(1);
+            m::count(
+                m::LAYER_MESSAGES,
+                &[("layer", "tcap"), ("type", label), ("direction", "out")],
+                1,
+            );
         }
         Err(e) => tracing::debug!(error = %e, "reply not sent"),
     }

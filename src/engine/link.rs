@@ -97,8 +97,8 @@ impl Link {
 
     fn set_state(&mut self, label: &'static str) {
         if self.label != label {
-            metrics::gauge!(m::M3UA_LINKS, "state" => self.label).decrement(1.0);
-            metrics::gauge!(m::M3UA_LINKS, "state" => label).increment(1.0);
+            m::gauge_add(m::M3UA_LINKS, &[("state", self.label)], -1.0);
+            m::gauge_add(m::M3UA_LINKS, &[("state", label)], 1.0);
             self.label = label;
         }
     }
@@ -151,7 +151,11 @@ impl Link {
                 self.set_state("down");
             }
             M3uaEvent::PeerViolation { code, cause, .. } => {
-                metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => m3ua_reason(code)).increment(1);
+                m::count(
+                    m::DECODE_ERRORS,
+                    &[("layer", "m3ua"), ("reason", m3ua_reason(code))],
+                    1,
+                );
                 tracing::warn!(link = self.tx.id, %peer, ?code, ?cause, "M3UA peer violation");
             }
             M3uaEvent::ErrorReceived { code, .. } => {
@@ -167,8 +171,11 @@ impl Link {
     fn on_data(&mut self, ind: strowger_m3ua::DataIndication) {
         let engine = &self.engine;
         if !engine.point_code_allowed(ind.opc) {
-            metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => "opc_not_allowed")
-                .increment(1);
+            m::count(
+                m::DECODE_ERRORS,
+                &[("layer", "m3ua"), ("reason", "opc_not_allowed")],
+                1,
+            );
             tracing::warn!(
                 link = self.tx.id,
                 opc = ind.opc,
@@ -177,15 +184,21 @@ impl Link {
             return;
         }
         if ind.si != strowger_m3ua::SI_SCCP {
-            metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => "not_sccp")
-                .increment(1);
+            m::count(
+                m::DECODE_ERRORS,
+                &[("layer", "m3ua"), ("reason", "not_sccp")],
+                1,
+            );
             return;
         }
         let sccp = match SccpMessage::decode(&ind.user_data) {
             Ok(s) => s,
             Err(e) => {
-                metrics::counter!(m::DECODE_ERRORS, "layer" => "sccp", "reason" => "malformed")
-                    .increment(1);
+                m::count(
+                    m::DECODE_ERRORS,
+                    &[("layer", "sccp"), ("reason", "malformed")],
+                    1,
+                );
                 tracing::debug!(link = self.tx.id, error = %e, "undecodable SCCP message dropped");
                 return;
             }
@@ -200,12 +213,24 @@ impl Link {
                 SccpKind::Xudt(engine.config.sccp.hop_counter)
             }
             SccpMessage::Udts(_) | SccpMessage::Xudts(_) => {
-                metrics::counter!(m::LAYER_MESSAGES, "layer" => "sccp", "type" => "udts", "direction" => "in").increment(1);
+                m::count(
+                    m::LAYER_MESSAGES,
+                    &[("layer", "sccp"), ("type", "udts"), ("direction", "in")],
+                    1,
+                );
                 tracing::info!(link = self.tx.id, cause = ?sccp.return_cause(), "SSP returned a message as undeliverable");
                 return;
             }
         };
-        metrics::counter!(m::LAYER_MESSAGES, "layer" => "sccp", "type" => if kind == SccpKind::Udt { "udt" } else { "xudt" }, "direction" => "in").increment(1);
+        m::count(
+            m::LAYER_MESSAGES,
+            &[
+                ("layer", "sccp"),
+                ("type", if kind == SccpKind::Udt { "udt" } else { "xudt" }),
+                ("direction", "in"),
+            ],
+            1,
+        );
         let served = sccp
             .called()
             .ssn
@@ -253,8 +278,11 @@ impl Link {
         sccp: &SccpMessage<'_>,
         cause: ReturnCause,
     ) {
-        metrics::counter!(m::DECODE_ERRORS, "layer" => "sccp", "reason" => "undeliverable")
-            .increment(1);
+        m::count(
+            m::DECODE_ERRORS,
+            &[("layer", "sccp"), ("reason", "undeliverable")],
+            1,
+        );
         let Some(reply) = sccp.service_message(cause) else {
             return;
         };
@@ -265,7 +293,11 @@ impl Link {
         let msg = ind.reply(&scratch);
         let mut out = BytesMut::new();
         if msg.encode(&mut out).is_ok() {
-            metrics::counter!(m::LAYER_MESSAGES, "layer" => "sccp", "type" => "udts", "direction" => "out").increment(1);
+            m::count(
+                m::LAYER_MESSAGES,
+                &[("layer", "sccp"), ("type", "udts"), ("direction", "out")],
+                1,
+            );
             count_m3ua("out", &out);
             self.tx.send(out.freeze());
         }
@@ -307,7 +339,11 @@ pub(super) fn count_m3ua(direction: &'static str, msg: &[u8]) {
         Some(4) => "asptm",
         _ => "other",
     };
-    metrics::counter!(m::M3UA_MESSAGES, "direction" => direction, "class" => class).increment(1);
+    m::count(
+        m::M3UA_MESSAGES,
+        &[("direction", direction), ("class", class)],
+        1,
+    );
 }
 
 impl Actor for Link {
@@ -315,7 +351,7 @@ impl Actor for Link {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.engine.link_up(true);
-        metrics::gauge!(m::M3UA_LINKS, "state" => self.label).increment(1.0);
+        m::gauge_add(m::M3UA_LINKS, &[("state", self.label)], 1.0);
         if self.engine.m3ua_role() == strowger_m3ua::Role::Asp {
             if let Err(e) = self.assoc.start(Instant::now()) {
                 tracing::warn!(error = %e, "cannot start M3UA ASP procedures");
@@ -326,7 +362,7 @@ impl Actor for Link {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.engine.link_up(false);
-        metrics::gauge!(m::M3UA_LINKS, "state" => self.label).decrement(1.0);
+        m::gauge_add(m::M3UA_LINKS, &[("state", self.label)], -1.0);
         self.tx.close();
         tracing::info!(link = self.tx.id, peer = %self.peer(), "link closed");
         dispatch::link_lost(&self.engine, self.tx.id);
@@ -345,7 +381,11 @@ impl StreamHandler<ReadItem> for Link {
                 self.drain(ctx);
             }
             ReadItem::Bad(code, why) => {
-                metrics::counter!(m::DECODE_ERRORS, "layer" => "m3ua", "reason" => m3ua_reason(code)).increment(1);
+                m::count(
+                    m::DECODE_ERRORS,
+                    &[("layer", "m3ua"), ("reason", m3ua_reason(code))],
+                    1,
+                );
                 tracing::warn!(link = self.tx.id, peer = %self.peer(), ?code, why, "closing link");
                 let err = M3uaMessage::from(Body::Error(ErrorMessage {
                     error_code: code,

@@ -172,7 +172,7 @@ impl AccountActor {
             if self.commit(&ev).is_err() {
                 return;
             }
-            ::metrics::counter!(m::LEDGER_EXPIRED).increment(1);
+            m::count(m::LEDGER_EXPIRED, &[], 1);
             tracing::info!(account = %self.id, event = ?ev.kind, "reservation expired");
         }
         self.schedule_expiry(ctx);
@@ -184,7 +184,7 @@ impl AccountActor {
         let held = |a: &Option<Account>| a.as_ref().map_or(0, |a| a.reservations.len()) as f64;
         let before = held(&self.account);
         let answer = Account::apply_to(&mut self.account, ev, self.ledger.rules());
-        ::metrics::gauge!(m::PREPAID_RESERVATIONS).increment(held(&self.account) - before);
+        m::gauge_add(m::PREPAID_RESERVATIONS, &[], held(&self.account) - before);
         count_money(&ev.kind);
         if let Some(a) = self.account.as_mut() {
             a.applied_seq = seq;
@@ -221,7 +221,7 @@ fn count_money(kind: &EventKind) {
     ] {
         if let Ok(v) = u64::try_from(v) {
             if v > 0 {
-                ::metrics::counter!(m::PREPAID_MONEY, "operation" => op).increment(v);
+                m::count(m::PREPAID_MONEY, &[("operation", op)], v);
             }
         }
     }
@@ -231,8 +231,11 @@ fn count_money(kind: &EventKind) {
 /// backend answered it.
 pub(crate) fn count_request(req: &PrepaidRequest, resp: &PrepaidResponse) {
     let (operation, result) = request_labels(req, resp);
-    ::metrics::counter!(m::PREPAID_REQUESTS, "operation" => operation, "result" => result)
-        .increment(1);
+    m::count(
+        m::PREPAID_REQUESTS,
+        &[("operation", operation), ("result", result)],
+        1,
+    );
 }
 
 fn request_labels(req: &PrepaidRequest, resp: &PrepaidResponse) -> (&'static str, &'static str) {
@@ -424,7 +427,7 @@ impl AccountDirectory {
             .filter_map(|id| dir.inner.ledger.account(id))
             .map(|a| a.reservations.len())
             .sum();
-        ::metrics::gauge!(m::PREPAID_RESERVATIONS).increment(reservations as f64);
+        m::gauge_add(m::PREPAID_RESERVATIONS, &[], reservations as f64);
         for id in held {
             dir.addr(&id, true);
         }
