@@ -48,6 +48,11 @@ pub struct Durable {
     pub failed: bool,
 }
 
+thread_local! {
+    /// A submitter's payload buffer, kept between records (no allocation per record).
+    static ENCODE_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 #[derive(Default)]
 struct Queue {
     next_seq: u64,
@@ -55,6 +60,9 @@ struct Queue {
     ends: Vec<usize>,
     events: Vec<(u64, Event)>,
     shutdown: bool,
+    /// The writer's emptied buffers of the last batch, swapped in at the next take so the
+    /// queue does not grow fresh vectors for every batch.
+    spare: (Vec<u8>, Vec<(u64, Event)>),
 }
 
 struct Metrics {
@@ -360,12 +368,15 @@ impl Ledger {
         if self.shared.failed.load(Ordering::Acquire) {
             return Err(Refusal::LedgerUnavailable);
         }
+        // Encode outside the lock, into this thread's reusable buffer.
         let mut payload = Enc {
-            buf: Vec::with_capacity(64),
+            buf: ENCODE_BUF.take(),
         };
+        payload.buf.clear();
         encode_event(&ev, &mut payload);
         let mut q = self.shared.queue.lock();
         if q.shutdown {
+            ENCODE_BUF.set(payload.buf);
             return Err(Refusal::LedgerUnavailable);
         }
         let seq = q.next_seq;
@@ -376,6 +387,7 @@ impl Ledger {
         q.events.push((seq, ev));
         let first = q.events.len() == 1;
         drop(q);
+        ENCODE_BUF.set(payload.buf);
         if first {
             self.shared.wake.notify_one();
         }
@@ -526,11 +538,11 @@ impl Shared {
         }
         if n >= q.events.len() {
             q.ends.clear();
-            return (
-                std::mem::take(&mut q.bytes),
-                std::mem::take(&mut q.events),
-                shutdown,
-            );
+            let q = &mut *q;
+            std::mem::swap(&mut q.bytes, &mut q.spare.0);
+            std::mem::swap(&mut q.events, &mut q.spare.1);
+            let (bytes, events) = std::mem::take(&mut q.spare);
+            return (bytes, events, shutdown);
         }
         let cut = q.ends[n - 1];
         let bytes: Vec<u8> = q.bytes.drain(..cut).collect();
@@ -581,7 +593,7 @@ impl Shared {
         let mut last_snap_at = Instant::now();
         let mut pace = Pace::default();
         loop {
-            let (bytes, events, shutdown) = self.take_batch(&mut pace);
+            let (mut bytes, mut events, shutdown) = self.take_batch(&mut pace);
             if let (Some(&(first, _)), Some(&(last, _))) = (events.first(), events.last()) {
                 if !self.failed.load(Ordering::Acquire) {
                     let t = Instant::now();
@@ -601,6 +613,9 @@ impl Shared {
                     }
                 }
             }
+            bytes.clear();
+            events.clear();
+            self.queue.lock().spare = (bytes, events);
             let durable = self.durable.borrow().seq;
             let due = durable > last_snap
                 && (durable - last_snap >= self.cfg.snapshot_every_records
