@@ -13,7 +13,8 @@
 #            [RRBE, ApplyCharging, Connect]; oAnswer + one ApplyChargingReport + oDisconnect ->
 #            TC-END [ReleaseCall]) with no failure and p99 of every answer < P99_MS, with 1 and
 #            with 2 arbiters (engine.arbiters).
-#   latency  p50/p99/p99.9 per step at half the 2-arbiter maximum.
+#   latency  p50/p99/p99.9 per step at half the 2-arbiter maximum, and the SCP's own view of
+#            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms).
 #   rss      SCP resident memory per live call, with HELD calls held open in real time.
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
@@ -218,11 +219,27 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAX2" || -n "${LATENCY_RATE:-}" )
     echo "== latency: $HALF calls/s for $LATENCY_SECS s ($LARB arbiters)"
     start_serve "$LARB"
     gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
+    # The SCP's own view (InitialDP in -> first answer out, no generator scheduling in it) and
+    # the ledger's commits, from its Prometheus histograms.
+    curl -s "http://$ADMIN/metrics" >"$WORK/half.metrics" || true
     stop_pid "$SCP_PID"
-    python3 - "$WORK/half.json" <<'EOF'
-import json, sys
+    python3 - "$WORK/half.json" "$WORK/half.metrics" <<'EOF'
+import json, re, sys
 r = json.load(open(sys.argv[1]))
 print("completed %.0f calls/s, %d ok, %d failed" % (r["calls_per_second"], r["ok"], r["failed"]))
+buckets = {}
+for line in open(sys.argv[2]):
+    m = re.match(r'(strowger_call_setup_seconds|strowger_ledger_fsync_seconds)_bucket\{le="([^"]+)"\} (\d+)', line)
+    if m:
+        buckets.setdefault(m.group(1), []).append((m.group(2), int(m.group(3))))
+for name, what in [("strowger_call_setup_seconds", "SCP-internal InitialDP -> first answer"),
+                   ("strowger_ledger_fsync_seconds", "ledger commit (write + fdatasync)")]:
+    b = buckets.get(name)
+    if b and b[-1][1]:
+        tot = b[-1][1]
+        share = ", ".join("%.2f%% <= %g ms" % (100.0 * n / tot, float(le) * 1000)
+                          for le, n in b if le in ("0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01"))
+        print("%s (%d): %s" % (what, tot, share))
 print("%-16s %10s %9s %9s %9s %9s" % ("step (ms)", "count", "p50", "p99", "p99.9", "max"))
 for k in ["initial_dp", "release", "call"]:
     l = r["latency_ms"].get(k)
