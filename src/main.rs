@@ -7,6 +7,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use strowger::config::{Config, LogFormat};
 
+/// jemalloc instead of glibc's malloc: under a steady churn of small blocks in a large heap
+/// (idempotency memory of closed calls, per-call actors and messages) glibc's allocator
+/// degraded to a p99 of 0.3 s at 20 000 calls/s after a 40 s warm-up, jemalloc to 12 ms
+/// (README, Performance).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// One arena for every thread (the per-thread caches take the common allocations): with
+/// jemalloc's default of four per core, 100 000 held calls took 2.10 KiB each instead of 1.97.
+/// `_RJEM_MALLOC_CONF` in the environment still overrides it.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"narenas:1\0";
+
 /// Strowger: a Service Control Point (gsmSCF) for enterprise VPN with built-in prepaid
 /// charging over SS7-over-IP (M3UA/SCCP/TCAP/CAP and INAP).
 #[derive(Parser)]
