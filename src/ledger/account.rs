@@ -683,7 +683,9 @@ impl Account {
         }
     }
 
-    fn prune(&mut self, now: UnixSecs, rules: &Rules) {
+    /// Forget the answers of closed calls older than the retention (and beyond the count),
+    /// as every change does; the ledger also calls it for quiet accounts.
+    pub(crate) fn prune(&mut self, now: UnixSecs, rules: &Rules) {
         while let Some(&(call, at)) = self.closed.front() {
             let too_old = at.saturating_add(rules.memo_retention_secs) < now;
             if !too_old && self.closed.len() <= rules.memo_max_closed_calls {

@@ -70,6 +70,8 @@ pub struct LedgerConfig {
     /// What expiry does with the reserved money. Default `return_all` (see [`ExpiryPolicy`]).
     pub expiry_policy: ExpiryPolicy,
     /// Answers of a closed call are remembered this long for idempotent retries. Default 3600.
+    /// They are forgotten at the account's next change after that, or at the next snapshot
+    /// for an account that has none (so quiet accounts do not keep them for good).
     pub idempotency_retention_secs: u64,
     /// At most this many closed calls are remembered per account. Default 64.
     pub idempotency_max_closed_calls: usize,

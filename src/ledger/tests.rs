@@ -666,6 +666,9 @@ struct Driver {
     ledger: Ledger,
     state: HashMap<AccountId, Account>,
     last: u64,
+    /// The time its operations happen at: recent by default, so that a snapshot's sweep of
+    /// idempotency memory past its retention (wall clock) leaves them alone.
+    t0: u64,
 }
 
 impl Driver {
@@ -679,6 +682,7 @@ impl Driver {
             ledger,
             state,
             last: 0,
+            t0: unix_now().saturating_sub(100),
         }
     }
     fn commit(&mut self, ev: Event) -> Result<u64, Refusal> {
@@ -699,7 +703,7 @@ impl Driver {
             expiry: None,
             opening_balance: balance,
         };
-        let ev = Account::decide_admin(self.state.get(&id(name)), &req, 1000)
+        let ev = Account::decide_admin(self.state.get(&id(name)), &req, self.t0)
             .unwrap()
             .unwrap();
         self.commit(ev).unwrap();
@@ -725,7 +729,7 @@ impl Driver {
         for c in 0..n {
             let account = id(&format!("W{}", c % accounts as u64));
             let call = call_base + c;
-            let now = 1000 + c;
+            let now = self.t0 + c;
             self.request(
                 PrepaidRequest::ApplyFee {
                     key: key(call, 0),
@@ -831,6 +835,59 @@ fn lingering_writer_makes_everything_durable_in_order() {
     drop(d);
     let reopened = Ledger::open(c).unwrap();
     assert_same(&reopened, &expected);
+}
+
+#[test]
+fn snapshots_forget_old_answers_of_quiet_accounts() {
+    // Calls closed long ago (event times near 1970, retention 10 s) on accounts that see no
+    // further change: the snapshot drops their answers; an open call keeps its own.
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        idempotency_retention_secs: 10,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 3);
+    d.t0 = 1000;
+    d.workload(3, 12, 1 << 20);
+    d.request(
+        PrepaidRequest::ApplyFee {
+            key: key(7, 0),
+            account: id("W0"),
+            want: 100,
+            min: 1,
+        },
+        2000,
+    )
+    .unwrap();
+    d.sync();
+    let before = d.ledger.account(&id("W1")).unwrap();
+    assert!(!before.closed.is_empty(), "the workload closed calls on W1");
+    d.ledger.snapshot_now().unwrap();
+    for name in ["W0", "W1", "W2"] {
+        let a = d.ledger.account(&id(name)).unwrap();
+        assert!(a.closed.is_empty(), "{name}: {:?}", a.closed);
+        // Only calls still open are remembered (the workload leaves every fifth call open).
+        assert_eq!(a.memo.len(), a.reservations.len(), "{name}");
+        assert!(
+            a.memo.keys().all(|c| a.reservations.contains_key(c)),
+            "{name}"
+        );
+        assert_eq!(&a.reservations, &d.state[&id(name)].reservations, "{name}");
+        assert_eq!(a.balance, d.state[&id(name)].balance, "{name}");
+        a.check_invariants().unwrap();
+    }
+    let w0 = d.ledger.account(&id("W0")).unwrap();
+    assert!(w0.remembered(key(7, 0)).is_some());
+    // The pruned image is what a restart loads.
+    let expected: Vec<_> = ["W0", "W1", "W2"]
+        .iter()
+        .map(|n| d.ledger.account(&id(n)).unwrap())
+        .collect();
+    drop(d);
+    let reopened = Ledger::open(c).unwrap();
+    for a in expected {
+        assert_eq!(reopened.account(&a.id).unwrap(), a);
+    }
 }
 
 #[test]

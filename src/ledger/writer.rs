@@ -645,9 +645,14 @@ impl Shared {
         let started = Instant::now();
         let ids: Vec<AccountId> = self.state.iter().map(|e| e.key().clone()).collect();
         let mut b = SnapshotBuilder::new(seq);
+        let now = super::unix_now();
         for id in &ids {
             // Per-entry locking keeps the writer's stalls short; fuzziness is handled by applied_seq.
-            if let Some(a) = self.state.get(id) {
+            if let Some(mut a) = self.state.get_mut(id) {
+                // Idempotency memory past its retention goes now, not only at the account's next
+                // change: a quiet account would keep it for good, in memory and in every snapshot.
+                // (Recovery is unaffected: replay prunes at each event as before.)
+                a.prune(now, &self.rules);
                 b.add(&a);
             }
         }
