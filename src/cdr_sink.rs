@@ -74,7 +74,7 @@ impl CdrSink {
             match serde_json::to_string(record) {
                 Ok(line) => {
                     if tx.send(Cmd::Line(line)).is_ok() {
-                        metrics::counter!(crate::metrics::CDRS_WRITTEN).increment(1);
+                        crate::metrics::count(crate::metrics::CDRS_WRITTEN, &[], 1);
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "CDR not serialisable"),
