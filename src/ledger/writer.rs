@@ -60,9 +60,6 @@ struct Queue {
     ends: Vec<usize>,
     events: Vec<(u64, Event)>,
     shutdown: bool,
-    /// The writer's emptied buffers of the last batch, swapped in at the next take so the
-    /// queue does not grow fresh vectors for every batch.
-    spare: (Vec<u8>, Vec<(u64, Event)>),
 }
 
 struct Metrics {
@@ -512,7 +509,14 @@ impl Shared {
         self.durable.send_modify(|d| d.failed = true);
     }
 
-    fn take_batch(&self, pace: &mut Pace) -> (Vec<u8>, Vec<(u64, Event)>, bool) {
+    /// Move the next batch into `bytes` and `events` (the writer's own buffers, empty, which
+    /// keep their capacity from batch to batch); returns whether the ledger is shutting down.
+    fn take_batch(
+        &self,
+        pace: &mut Pace,
+        bytes: &mut Vec<u8>,
+        events: &mut Vec<(u64, Event)>,
+    ) -> bool {
         let mut q = self.queue.lock();
         let timeout = Duration::from_millis(500);
         while q.events.is_empty() && !q.shutdown {
@@ -538,20 +542,18 @@ impl Shared {
         }
         if n >= q.events.len() {
             q.ends.clear();
-            let q = &mut *q;
-            std::mem::swap(&mut q.bytes, &mut q.spare.0);
-            std::mem::swap(&mut q.events, &mut q.spare.1);
-            let (bytes, events) = std::mem::take(&mut q.spare);
-            return (bytes, events, shutdown);
+            std::mem::swap(&mut q.bytes, bytes);
+            std::mem::swap(&mut q.events, events);
+            return shutdown;
         }
         let cut = q.ends[n - 1];
-        let bytes: Vec<u8> = q.bytes.drain(..cut).collect();
-        let events: Vec<(u64, Event)> = q.events.drain(..n).collect();
+        bytes.extend(q.bytes.drain(..cut));
+        events.extend(q.events.drain(..n));
         q.ends.drain(..n);
         for e in q.ends.iter_mut() {
             *e -= cut;
         }
-        (bytes, events, false)
+        false
     }
 
     /// Adaptive group commit: while records keep coming, wait (at most `batch_linger_us`) for
@@ -592,8 +594,9 @@ impl Shared {
     ) {
         let mut last_snap_at = Instant::now();
         let mut pace = Pace::default();
+        let (mut bytes, mut events) = (Vec::new(), Vec::new());
         loop {
-            let (mut bytes, mut events, shutdown) = self.take_batch(&mut pace);
+            let shutdown = self.take_batch(&mut pace, &mut bytes, &mut events);
             if let (Some(&(first, _)), Some(&(last, _))) = (events.first(), events.last()) {
                 if !self.failed.load(Ordering::Acquire) {
                     let t = Instant::now();
@@ -615,7 +618,6 @@ impl Shared {
             }
             bytes.clear();
             events.clear();
-            self.queue.lock().spare = (bytes, events);
             let durable = self.durable.borrow().seq;
             let due = durable > last_snap
                 && (durable - last_snap >= self.cfg.snapshot_every_records
