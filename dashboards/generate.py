@@ -235,6 +235,14 @@ def charging():
         (histogram_quantile(0.5, "strowger_ledger_fsync_seconds"), "p50"),
         (histogram_quantile(0.99, "strowger_ledger_fsync_seconds"), "p99"),
     ], unit="s")
+    b.ts("Prepaid request latency as calls see it", [
+        (f"histogram_quantile(0.5, sum by (le) (rate(strowger_prepaid_request_seconds_bucket"
+         f"{{stage=\"durable\"}}[{RATE}])))", "p50 answer durable"),
+        (f"histogram_quantile(0.99, sum by (le) (rate(strowger_prepaid_request_seconds_bucket"
+         f"{{stage=\"durable\"}}[{RATE}])))", "p99 answer durable"),
+        (f"histogram_quantile(0.99, sum by (le) (rate(strowger_prepaid_request_seconds_bucket"
+         f"{{stage=\"answer\"}}[{RATE}])))", "p99 actor answered"),
+    ], unit="s")
     b.ts("Ledger failures", [
         (f"sum(increase(strowger_ledger_failures_total[{RATE}]))", "write/fsync failures"),
         (f"sum(increase(strowger_ledger_snapshot_failures_total[{RATE}]))", "snapshot failures"),

@@ -58,6 +58,8 @@ pub const LEDGER_PG_BATCH_OPS: &str = "strowger_ledger_pg_batch_ops";
 pub const LEDGER_BATCH_RECORDS: &str = "strowger_ledger_batch_records";
 /// Group-commit write + fdatasync latency.
 pub const LEDGER_FSYNC_SECONDS: &str = "strowger_ledger_fsync_seconds";
+/// Prepaid request latency as a call sees it, by stage (`answer`: the account actor decided; `durable`: and the change is on disk).
+pub const PREPAID_REQUEST_SECONDS: &str = "strowger_prepaid_request_seconds";
 /// Journal bytes on disk.
 pub const LEDGER_JOURNAL_BYTES: &str = "strowger_ledger_journal_bytes";
 /// Ledger write/fsync failures.
@@ -184,6 +186,11 @@ fn describe() {
         "Money moved by prepaid operations, in minor units: applied, deducted, returned, expired"
     );
     describe_counter!(PREPAID_REQUESTS, "Prepaid requests by operation and result");
+    describe_histogram!(
+        PREPAID_REQUEST_SECONDS,
+        Unit::Seconds,
+        "Prepaid request sent to the account actor until its answer (stage=answer), and until the change it made is durable (stage=durable)"
+    );
     describe_counter!(LEDGER_COMMITS, "Ledger group commits (one fdatasync each)");
     describe_counter!(LEDGER_RECORDS, "Ledger records made durable");
     describe_histogram!(

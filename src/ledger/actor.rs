@@ -407,6 +407,9 @@ impl AccountDirectory {
         } else {
             arbiters
         };
+        for a in &arbiters {
+            ledger.start_relay(a);
+        }
         let dir = AccountDirectory {
             inner: Arc::new(DirInner {
                 ledger,
@@ -482,12 +485,15 @@ impl AccountDirectory {
                 return Asked::Unknown;
             };
             let _queued = Queued::new();
+            let sent = Instant::now();
             match addr.send(msg.clone()).await {
                 Ok(Ok((answer, seq))) => {
+                    let answered = sent.elapsed().as_secs_f64();
+                    m::observe(m::PREPAID_REQUEST_SECONDS, &[("stage", "answer")], answered);
                     return match self.inner.ledger.wait_durable(seq).await {
                         Ok(()) => Asked::Answer(answer),
                         Err(_) => Asked::Unavailable,
-                    }
+                    };
                 }
                 // Retired: it has left the directory already; the next round starts a fresh one.
                 Ok(Err(Retired)) => {}

@@ -3,6 +3,9 @@
 //! answers to the same requests (the PostgreSQL one runs the same account model inside a
 //! database transaction); see `tests/postgres.rs` for the shared behavioural suite.
 
+use std::time::Instant;
+
+use crate::metrics as m;
 use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse};
 
 use super::account::{AccountView, AdminError, AdminRequest};
@@ -20,11 +23,13 @@ pub enum Prepaid {
 impl Prepaid {
     /// The prepaid interfaces (claims 3–8). Answers only once any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
+        let t = Instant::now();
         let resp = match self {
             Prepaid::Embedded(d) => d.request(req.clone()).await,
             Prepaid::Postgres(p) => p.request(req.clone()).await,
         };
         super::actor::count_request(&req, &resp);
+        durable_after(t);
         resp
     }
 
@@ -33,6 +38,7 @@ impl Prepaid {
     /// all are durable: one group commit (embedded) or one transaction (PostgreSQL) instead of
     /// one per operation. Every request must name the same account.
     pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
+        let t = Instant::now();
         let resps = match self {
             Prepaid::Embedded(d) => d.request_all(reqs.clone()).await,
             Prepaid::Postgres(p) => p.request_all(reqs.clone()).await,
@@ -40,6 +46,7 @@ impl Prepaid {
         for (req, resp) in reqs.iter().zip(&resps) {
             super::actor::count_request(req, resp);
         }
+        durable_after(t);
         resps
     }
 
@@ -102,4 +109,10 @@ impl Prepaid {
             Prepaid::Postgres(_) => None,
         }
     }
+}
+
+/// A request sent at `t` is answered, and whatever it changed is durable.
+fn durable_after(t: Instant) {
+    let s = t.elapsed().as_secs_f64();
+    m::observe(m::PREPAID_REQUEST_SECONDS, &[("stage", "durable")], s);
 }

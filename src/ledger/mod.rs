@@ -3,6 +3,7 @@
 //! - [`account`]: the pure account model — decide/apply, invariants, idempotency memory.
 //! - [`record`], [`journal`]: checksummed records in (preallocated) segments, replay, torn tails.
 //! - [`writer`]: [`Ledger`] — one writer thread with group commit, materialised state, failure state.
+//! - [`durable`]: one task per arbiter relays each commit to the waits on its thread.
 //! - [`snapshot`]: fuzzy snapshots written safely; recovery = newest good snapshot + journal.
 //! - [`actor`]: [`AccountActor`] and [`AccountDirectory`], the actix shell the call logic uses.
 //! - [`bench`]: the ledger benchmark (`strowger bench-ledger`).
@@ -15,6 +16,7 @@ pub mod account;
 pub mod actor;
 pub mod backend;
 pub mod bench;
+mod durable;
 pub mod journal;
 pub mod pg;
 pub mod record;

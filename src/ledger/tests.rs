@@ -2040,3 +2040,112 @@ async fn concurrent_settlements_of_one_account_conserve_money() {
     }
     drop(dir);
 }
+
+// ---------------------------------------------------------------- durability relays
+
+/// Run `f` as a task on a fresh arbiter relaying `ledger`'s commits, and return its result.
+fn on_relayed_arbiter<T, F>(ledger: &Ledger, f: impl FnOnce(Ledger) -> F + Send + 'static) -> T
+where
+    F: std::future::Future<Output = T> + 'static,
+    T: Send + 'static,
+{
+    let _sys = actix::System::new();
+    let arb = actix::Arbiter::new();
+    ledger.start_relay(&arb.handle());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l = ledger.clone();
+    arb.spawn_fn(move || {
+        actix_rt::spawn(async move {
+            // The relay was queued first; let it start.
+            while !l.relayed_here() {
+                actix_rt::task::yield_now().await;
+            }
+            let _ = tx.send(f(l).await);
+        });
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the task on the arbiter finished");
+    arb.stop();
+    let _ = arb.join();
+    out
+}
+
+#[test]
+fn waits_on_a_relayed_arbiter_end_when_their_record_is_durable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(LedgerConfig {
+        fsync: true,
+        ..cfg(tmp.path())
+    })
+    .unwrap();
+    let (ok, durable_after) = on_relayed_arbiter(&ledger, |l| async move {
+        assert!(l.relayed_here());
+        // Many waits in flight at once, over several commits, each for its own record.
+        let waits: Vec<_> = (0..200u64)
+            .map(|i| {
+                let ev = Event {
+                    account: id(&format!("R{}", i % 7)),
+                    at: 1_000,
+                    kind: EventKind::TopUp { amount: 1 },
+                };
+                let l = l.clone();
+                let seq = l.submit(ev).unwrap();
+                actix_rt::spawn(async move {
+                    let r = l.wait_durable(seq).await;
+                    (r, l.durable().seq >= seq)
+                })
+            })
+            .collect();
+        let mut ok = 0;
+        let mut durable_after = 0;
+        for w in waits {
+            let (r, d) = w.await.unwrap();
+            ok += usize::from(r.is_ok());
+            durable_after += usize::from(d);
+        }
+        (ok, durable_after)
+    });
+    assert_eq!(ok, 200);
+    assert_eq!(
+        durable_after, 200,
+        "no wait ended before its record was durable"
+    );
+    assert!(!ledger.relayed_here(), "the relay runs on the arbiter only");
+}
+
+#[test]
+fn waits_on_a_relayed_arbiter_fail_when_the_ledger_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, f) = faulty(tmp.path());
+    let ledger = d.ledger.clone();
+    let answers = on_relayed_arbiter(&ledger, move |l| async move {
+        // Waits already parked on the relay when the fsync fails, and one started after.
+        f.fail_sync.store(true, Ordering::SeqCst);
+        let mut waits = Vec::new();
+        for i in 0..20u64 {
+            let ev = Event {
+                account: id("W0"),
+                at: 1_000 + i,
+                kind: EventKind::TopUp { amount: 1 },
+            };
+            let Ok(seq) = l.submit(ev) else { break };
+            let l = l.clone();
+            waits.push(actix_rt::spawn(async move { l.wait_durable(seq).await }));
+        }
+        let mut answers = Vec::new();
+        for w in waits {
+            answers.push(w.await.unwrap());
+        }
+        answers.push(l.wait_durable(l.durable().seq + 1).await);
+        answers
+    });
+    assert!(answers.len() >= 2);
+    assert!(
+        answers
+            .iter()
+            .all(|a| *a == Err(Refusal::LedgerUnavailable)),
+        "{answers:?}"
+    );
+    drop(d);
+}

@@ -4,7 +4,8 @@
 //! record to a shared queue under a short lock. The writer thread takes everything queued (up to
 //! the batch limits), writes it, issues one `fdatasync` for the whole batch, applies the events
 //! to the materialised state and then publishes the new durable sequence number on a watch
-//! channel; each submitter waits until the durable sequence number reaches its own.
+//! channel; each submitter waits until the durable sequence number reaches its own (on an
+//! arbiter, through that arbiter's relay: see [`super::durable`]).
 //!
 //! Any write or fsync error puts the ledger in a failed state for the rest of the process's life
 //! (after a failed fsync the page cache can no longer be trusted to match the disk, so retrying
@@ -34,6 +35,7 @@ use crate::metrics as m;
 use crate::prepaid::{AccountId, Refusal};
 
 use super::account::{Account, Event, Rules, Totals};
+use super::durable;
 use super::journal::{list_segments, replay, FsStorage, SegmentWriter, SpareStatus, Storage};
 use super::record::{encode_event, frame_record, Enc, HEADER_LEN, MAX_PAYLOAD};
 use super::snapshot::{load_newest, prune, write_snapshot, SnapshotBuilder};
@@ -126,6 +128,8 @@ impl Metrics {
 }
 
 pub(crate) struct Shared {
+    /// Tells this ledger's relays apart from another's on the same thread (tests open many).
+    id: u64,
     cfg: LedgerConfig,
     rules: Rules,
     queue: Mutex<Queue>,
@@ -294,7 +298,9 @@ impl Ledger {
             seq: outcome.last_seq,
             failed: false,
         });
+        static IDS: AtomicU64 = AtomicU64::new(0);
         let shared = Arc::new(Shared {
+            id: IDS.fetch_add(1, Ordering::Relaxed),
             rules,
             queue: Mutex::new(Queue {
                 next_seq,
@@ -405,12 +411,34 @@ impl Ledger {
         if d.failed {
             return Err(Refusal::LedgerUnavailable);
         }
+        if self.relayed_here() {
+            let id = self.shared.id;
+            match (durable::Wait { ledger: id, seq }).await {
+                Some(true) => return Ok(()),
+                Some(false) => return Err(Refusal::LedgerUnavailable),
+                None => {} // No relay here any more: wait on the watch.
+            }
+        }
         let mut rx = self.shared.durable.subscribe();
         let seen = rx.wait_for(|d| d.seq >= seq || d.failed).await.map(|d| *d);
         match seen {
             Ok(d) if d.seq >= seq => Ok(()),
             _ => Err(Refusal::LedgerUnavailable),
         }
+    }
+
+    /// This ledger's durability relay runs on the calling thread.
+    pub(crate) fn relayed_here(&self) -> bool {
+        durable::here(self.shared.id)
+    }
+
+    /// Start this ledger's durability relay on `arbiter`, so that waits there are woken once
+    /// per commit by one task instead of each from the writer thread.
+    pub fn start_relay(&self, arbiter: &actix::dev::ArbiterHandle) {
+        let (id, rx) = (self.shared.id, self.shared.durable.subscribe());
+        arbiter.spawn_fn(move || {
+            actix::spawn(durable::relay(id, rx));
+        });
     }
 
     /// A receiver of the durability watermark (for waiting in a select, or in many futures).

@@ -1,0 +1,124 @@
+//! Waiting for durability on an arbiter: one wake per arbiter and commit, not one per waiter.
+//!
+//! The writer thread publishes each group commit on a `watch`. A task waiting on the watch
+//! directly is woken from the writer's thread: its arbiter's queue is locked and the arbiter
+//! is signalled (an `eventfd` write) once per waiting task, a dozen times per commit at a
+//! few thousand calls per second. Instead, each arbiter runs one [`relay`] task: the only
+//! waiter on the watch from that thread. It hands each new watermark to the waits on its own
+//! thread, waking those it satisfies with thread-local wakes (no lock, no system call).
+//! Waits on threads without a relay (plain runtimes, tests) use the watch itself.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::watch;
+
+use super::writer::Durable;
+
+/// The durability known on this thread, for one ledger.
+pub(super) struct Relay {
+    ledger: u64,
+    seen: Cell<Durable>,
+    /// The watch is gone (the ledger closed): nothing more will become durable.
+    closed: Cell<bool>,
+    /// Waits not yet satisfied: the record each needs, and its task.
+    waiters: RefCell<Vec<(u64, Waker)>>,
+}
+
+thread_local! {
+    static RELAYS: RefCell<Vec<Rc<Relay>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Relay {
+    fn publish(&self, d: Durable) {
+        self.seen.set(d);
+        let ready: Vec<Waker> = {
+            let mut w = self.waiters.borrow_mut();
+            if d.failed || self.closed.get() {
+                w.drain(..).map(|(_, w)| w).collect()
+            } else {
+                let mut ready = Vec::new();
+                w.retain(|(seq, waker)| {
+                    if *seq <= d.seq {
+                        ready.push(waker.clone());
+                        false
+                    } else {
+                        true
+                    }
+                });
+                ready
+            }
+        };
+        // Woken outside the borrow: a wake may poll nothing here, but keep it re-entrant.
+        for w in ready {
+            w.wake();
+        }
+    }
+}
+
+fn with_local<T>(ledger: u64, f: impl FnOnce(&Relay) -> T) -> Option<T> {
+    RELAYS.with(|r| r.borrow().iter().find(|x| x.ledger == ledger).map(|x| f(x)))
+}
+
+/// A relay for `ledger` runs on this thread.
+pub(super) fn here(ledger: u64) -> bool {
+    with_local(ledger, |_| ()).is_some()
+}
+
+/// Run on this thread (spawn it with `actix_rt::spawn` from the arbiter): relay the ledger's
+/// watermark to this thread's waits until the ledger closes.
+pub(super) async fn relay(ledger: u64, mut rx: watch::Receiver<Durable>) {
+    let r = Rc::new(Relay {
+        ledger,
+        seen: Cell::new(*rx.borrow_and_update()),
+        closed: Cell::new(false),
+        waiters: RefCell::new(Vec::new()),
+    });
+    RELAYS.with(|x| x.borrow_mut().push(r.clone()));
+    while rx.changed().await.is_ok() {
+        let d = *rx.borrow_and_update();
+        r.publish(d);
+    }
+    r.closed.set(true);
+    r.publish(r.seen.get());
+    RELAYS.with(|x| x.borrow_mut().retain(|y| !Rc::ptr_eq(y, &r)));
+}
+
+/// Wait on this thread's relay until record `seq` is durable: `Some(true)`, or `Some(false)`
+/// if it never will be (the ledger failed or closed first); `None` if no relay runs on the
+/// thread polling it (the caller then waits on the watch). Holds no reference to the relay, so
+/// a future awaiting it stays `Send`.
+pub(super) struct Wait {
+    pub(super) ledger: u64,
+    pub(super) seq: u64,
+}
+
+impl Future for Wait {
+    type Output = Option<bool>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<bool>> {
+        let seq = self.seq;
+        let done = with_local(self.ledger, |r| {
+            let d = r.seen.get();
+            if d.seq >= seq {
+                return Some(true);
+            }
+            if d.failed || r.closed.get() {
+                return Some(false);
+            }
+            let mut w = r.waiters.borrow_mut();
+            if !w.iter().any(|(s, k)| *s == seq && k.will_wake(cx.waker())) {
+                w.push((seq, cx.waker().clone()));
+            }
+            None
+        });
+        match done {
+            None => Poll::Ready(None),
+            Some(None) => Poll::Pending,
+            Some(Some(ok)) => Poll::Ready(Some(ok)),
+        }
+    }
+}
