@@ -12,15 +12,16 @@
 #   max      highest sustained rate of complete prepaid calls (InitialDP -> TC-CONTINUE
 #            [RRBE, ApplyCharging, Connect]; oAnswer + one ApplyChargingReport + oDisconnect ->
 #            TC-END [ReleaseCall]) with no failure and p99 of every answer < P99_MS, with 1 and
-#            with 2 arbiters (engine.arbiters).
-#   latency  p50/p99/p99.9 per step at half the 2-arbiter maximum, and the SCP's own view of
+#            with 2 arbiters (engine.arbiters), and with the default count if that is more.
+#   latency  p50/p99/p99.9 per step at half the maximum of the default arbiter count (one per
+#            core less one, at least one; 1 on 2 cores), and the SCP's own view of
 #            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms).
 #   rss      SCP resident memory per live call, with HELD calls held open in real time.
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
 # P99_MS (10), STEP_SECS (5), START_RATE (1000), HELD (20000), HOLD_SECS (40),
-# LATENCY_SECS (20), LATENCY_RATE (fixed rate for "latency" instead of half the 2-arbiter
-# maximum; then "max" is not needed), LATENCY_ARBITERS (2), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
+# LATENCY_SECS (20), LATENCY_RATE (fixed rate for "latency" instead of half the maximum;
+# then "max" is not needed), LATENCY_ARBITERS (the default count), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
 # ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
 # keep the work directory), CARGO_TARGET_DIR (target), BIN (a strowger binary to measure
 # instead of building one: for side-by-side runs of two builds), SCP_TOML (more lines for
@@ -194,12 +195,17 @@ EOF
     done
 fi
 
-MAX2=""
+# The server's default arbiter count (engine.arbiters = 0): one per core less one, at least one.
+DEFAULT_ARB=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
+LARB=${LATENCY_ARBITERS:-$DEFAULT_ARB}
+MAXD=""
 if [[ " $SECTIONS " == *" max "* || ( " $SECTIONS " == *" latency "* && -z "${LATENCY_RATE:-}" ) ]]; then
     echo
     echo "== max: highest rate with no failure and p99 < $P99_MS ms (steps of $STEP_SECS s from $START_RATE calls/s)"
-    for arb in 1 2; do
-        if [[ " $SECTIONS " != *" max "* && $arb == 1 ]]; then continue; fi
+    ARBS="1 2"
+    [ "$DEFAULT_ARB" -gt 2 ] && ARBS="1 2 $DEFAULT_ARB"
+    for arb in $ARBS; do
+        if [[ " $SECTIONS " != *" max "* && $arb != "$LARB" ]]; then continue; fi
         start_serve $arb
         t0=$(cpu_ticks "$SCP_PID")
         gen "$M3UA" "$WORK/prepaid.toml" "$WORK/max-$arb.json" --max --rate "$START_RATE" \
@@ -208,13 +214,12 @@ if [[ " $SECTIONS " == *" max "* || ( " $SECTIONS " == *" latency "* && -z "${LA
         m=$(json "$WORK/max-$arb.json" 'd["max_search"]["max_rate"] or 0')
         echo "arbiters $arb: $(printf '%.0f' "$m") calls/s"
         json "$WORK/max-$arb.json" '"\n".join("   step %8.0f -> %8.0f calls/s  p99 %7.3f ms  failed %d  %s" % (s["target"], s["achieved"], s["p99_ms"], s["failed"], "pass" if s["pass"] else "fail") for s in d["max_search"]["steps"])'
-        [ $arb = 2 ] && MAX2=$m
+        [ "$arb" = "$LARB" ] && MAXD=$m
     done
 fi
 
-if [[ " $SECTIONS " == *" latency "* && ( -n "$MAX2" || -n "${LATENCY_RATE:-}" ) ]]; then
-    if [ -n "${LATENCY_RATE:-}" ]; then HALF=$LATENCY_RATE; else HALF=$(python3 -c "print(max(1, round($MAX2 / 2)))"); fi
-    LARB=${LATENCY_ARBITERS:-2}
+if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" ) ]]; then
+    if [ -n "${LATENCY_RATE:-}" ]; then HALF=$LATENCY_RATE; else HALF=$(python3 -c "print(max(1, round($MAXD / 2)))"); fi
     echo
     echo "== latency: $HALF calls/s for $LATENCY_SECS s ($LARB arbiters)"
     start_serve "$LARB"

@@ -83,6 +83,10 @@ enum Command {
         /// The ledger's adaptive group-commit wait, `ledger.batch_linger_us` (0 = never wait).
         #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().batch_linger_us)]
         linger_us: u64,
+        /// Arbiters (threads) for the callers and the account actors; 0 = as the server's
+        /// default (one per core less one, at least one).
+        #[arg(long, default_value_t = 0)]
+        arbiters: usize,
     },
 }
 
@@ -185,6 +189,7 @@ fn main() -> ExitCode {
             skip_embedded,
             separate_settle,
             linger_us,
+            arbiters,
         } => {
             init_logging(LogFormat::Human, "warn");
             let opts = strowger::ledger::bench::BenchOpts {
@@ -196,6 +201,11 @@ fn main() -> ExitCode {
                 skip_embedded,
                 separate_settle,
                 linger_us,
+                arbiters: if arbiters == 0 {
+                    strowger::config::default_arbiters()
+                } else {
+                    arbiters
+                },
                 ..Default::default()
             };
             let sys = actix::System::new();

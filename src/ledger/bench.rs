@@ -34,7 +34,8 @@ pub struct BenchOpts {
     pub concurrency: Vec<usize>,
     /// Length of each run. Default 5 s.
     pub run_secs: f64,
-    /// Arbiters (threads) the account actors are spread over. Default 2.
+    /// Arbiters (threads) the callers and account actors are spread over. Default: as the
+    /// server's `engine.arbiters = 0` ([`crate::config::default_arbiters`]).
     pub arbiters: usize,
     /// fsync each group commit (the point of the benchmark). Default true.
     pub fsync: bool,
@@ -60,7 +61,7 @@ impl Default for BenchOpts {
             hot_accounts: 10,
             concurrency: vec![1, 16, 256],
             run_secs: 5.0,
-            arbiters: 2,
+            arbiters: crate::config::default_arbiters(),
             fsync: true,
             postgres: None,
             pg_pool: 8,
