@@ -125,13 +125,70 @@ pub struct Account {
     /// Reconciliation totals.
     pub totals: Totals,
     /// Idempotency memory by call.
-    pub memo: HashMap<CallId, CallMemo>,
+    pub memo: Memo,
     /// Closed calls still remembered, oldest first.
-    pub closed: VecDeque<(CallId, UnixSecs)>,
+    pub closed: ClosedCalls,
     /// Journal sequence number of the last event applied (0 = none). Set by the ledger; lets a
     /// fuzzy snapshot be combined with replay.
     pub applied_seq: u64,
 }
+
+/// The closed calls an account still remembers, oldest first, with the oldest one's closing
+/// time kept beside the queue (see [`Account::prune`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClosedCalls {
+    calls: VecDeque<(CallId, UnixSecs)>,
+    oldest_at: Option<UnixSecs>,
+}
+
+impl ClosedCalls {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+    /// None remembered.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+    /// When the oldest closed.
+    pub fn oldest_at(&self) -> Option<UnixSecs> {
+        self.oldest_at
+    }
+    /// The oldest.
+    pub fn front(&self) -> Option<&(CallId, UnixSecs)> {
+        self.calls.front()
+    }
+    /// Oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &(CallId, UnixSecs)> {
+        self.calls.iter()
+    }
+    /// Remember one more (the newest).
+    pub fn push_back(&mut self, c: (CallId, UnixSecs)) {
+        if self.calls.is_empty() {
+            self.oldest_at = Some(c.1);
+        }
+        self.calls.push_back(c);
+    }
+    /// Forget the oldest.
+    pub fn pop_front(&mut self) -> Option<(CallId, UnixSecs)> {
+        let c = self.calls.pop_front();
+        self.oldest_at = self.calls.front().map(|c| c.1);
+        c
+    }
+}
+
+impl<'a> IntoIterator for &'a ClosedCalls {
+    type Item = &'a (CallId, UnixSecs);
+    type IntoIter = std::collections::vec_deque::Iter<'a, (CallId, UnixSecs)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.calls.iter()
+    }
+}
+
+/// An account's idempotency memory: answers by call. Keyed by call ids the SCP numbers itself,
+/// so a fast hash (foldhash, randomly seeded) serves instead of SipHash; it is looked up or
+/// changed several times per operation.
+pub type Memo = HashMap<CallId, CallMemo, foldhash::fast::RandomState>;
 
 /// The journal record of one change to one account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -386,8 +443,8 @@ impl Account {
                 opening: opening_balance,
                 ..Totals::default()
             },
-            memo: HashMap::new(),
-            closed: VecDeque::new(),
+            memo: Memo::default(),
+            closed: ClosedCalls::default(),
             applied_seq: 0,
         }
     }
@@ -686,6 +743,15 @@ impl Account {
     /// Forget the answers of closed calls older than the retention (and beyond the count),
     /// as every change does; the ledger also calls it for quiet accounts.
     pub(crate) fn prune(&mut self, now: UnixSecs, rules: &Rules) {
+        // The common case (nothing to forget) is decided without reading the queue itself: on
+        // an account untouched for a while that read is a cache miss on every change.
+        let fresh = match self.closed.oldest_at() {
+            None => true,
+            Some(at) => at.saturating_add(rules.memo_retention_secs) >= now,
+        };
+        if fresh && self.closed.len() <= rules.memo_max_closed_calls {
+            return;
+        }
         while let Some(&(call, at)) = self.closed.front() {
             let too_old = at.saturating_add(rules.memo_retention_secs) < now;
             if !too_old && self.closed.len() <= rules.memo_max_closed_calls {

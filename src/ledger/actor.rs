@@ -229,23 +229,8 @@ fn count_money(kind: &EventKind) {
 
 /// Count a prepaid request and its result (`strowger_prepaid_requests_total`), whichever
 /// backend answered it.
-pub(crate) fn count_request(req: &PrepaidRequest, resp: &PrepaidResponse) {
-    let (operation, result) = request_labels(req, resp);
-    m::count(
-        m::PREPAID_REQUESTS,
-        &[("operation", operation), ("result", result)],
-        1,
-    );
-}
-
-fn request_labels(req: &PrepaidRequest, resp: &PrepaidResponse) -> (&'static str, &'static str) {
-    let op = match req {
-        PrepaidRequest::Authenticate { .. } => "authenticate",
-        PrepaidRequest::ApplyFee { .. } => "apply",
-        PrepaidRequest::Reapply { .. } => "reapply",
-        PrepaidRequest::Deduct { .. } => "deduct",
-        PrepaidRequest::Return { .. } => "return",
-    };
+/// Count a prepaid request (`operation`: [`operation_label`]) by its answer.
+pub(crate) fn count_request(operation: &'static str, resp: &PrepaidResponse) {
     let result = match resp {
         PrepaidResponse::Refused(Refusal::UnknownAccount) => "unknown_account",
         PrepaidResponse::Refused(Refusal::Suspended) => "suspended",
@@ -254,7 +239,22 @@ fn request_labels(req: &PrepaidRequest, resp: &PrepaidResponse) -> (&'static str
         PrepaidResponse::Refused(Refusal::LedgerUnavailable) => "ledger_unavailable",
         _ => "ok",
     };
-    (op, result)
+    m::count(
+        m::PREPAID_REQUESTS,
+        &[("operation", operation), ("result", result)],
+        1,
+    );
+}
+
+/// The `operation` label of a prepaid request.
+pub(crate) fn operation_label(req: &PrepaidRequest) -> &'static str {
+    match req {
+        PrepaidRequest::Authenticate { .. } => "authenticate",
+        PrepaidRequest::ApplyFee { .. } => "apply",
+        PrepaidRequest::Reapply { .. } => "reapply",
+        PrepaidRequest::Deduct { .. } => "deduct",
+        PrepaidRequest::Return { .. } => "return",
+    }
 }
 
 static QUEUED: AtomicUsize = AtomicUsize::new(0);
@@ -432,7 +432,7 @@ impl AccountDirectory {
             .sum();
         m::gauge_add(m::PREPAID_RESERVATIONS, &[], reservations as f64);
         for id in held {
-            dir.addr(&id, true);
+            dir.actor(&id);
         }
         dir
     }
@@ -447,14 +447,12 @@ impl AccountDirectory {
         self.inner.actors.len()
     }
 
-    fn addr(&self, id: &AccountId, create: bool) -> Option<Addr<AccountActor>> {
-        if let Some(a) = self.inner.actors.get(id) {
-            return Some(a.clone());
-        }
-        if !create {
-            return None;
-        }
-        let entry = self.inner.actors.entry(id.clone()).or_insert_with(|| {
+    /// The account's actor, started now if there is none.
+    fn actor(
+        &self,
+        id: &AccountId,
+    ) -> dashmap::mapref::one::RefMut<'_, AccountId, Addr<AccountActor>> {
+        self.inner.actors.entry(id.clone()).or_insert_with(|| {
             let n = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
             let (id, ledger, weak) = (
                 id.clone(),
@@ -466,8 +464,25 @@ impl AccountDirectory {
                 ctx.set_mailbox_capacity(cap);
                 AccountActor::new(id, ledger, weak)
             })
-        });
-        Some(entry.clone())
+        })
+    }
+
+    /// Post `msg` to the account's actor (started if `create` or the ledger knows the account),
+    /// without cloning its address; `None` if the account is unknown.
+    fn post<M>(&self, id: &AccountId, create: bool, msg: M) -> Option<Request<AccountActor, M>>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        AccountActor: Handler<M>,
+        <AccountActor as Actor>::Context: ToEnvelope<AccountActor, M>,
+    {
+        if let Some(a) = self.inner.actors.get(id) {
+            return Some(a.send(msg));
+        }
+        if !(create || self.inner.ledger.contains(id)) {
+            return None;
+        }
+        Some(self.actor(id).send(msg))
     }
 
     /// Send `msg` to the account's actor (starting one if `create` or the ledger knows the
@@ -481,12 +496,12 @@ impl AccountDirectory {
         <AccountActor as Actor>::Context: ToEnvelope<AccountActor, M>,
     {
         for _ in 0..RESENDS {
-            let Some(addr) = self.addr(id, create || self.inner.ledger.contains(id)) else {
-                return Asked::Unknown;
-            };
             let _queued = Queued::new();
             let sent = Instant::now();
-            match addr.send(msg.clone()).await {
+            let Some(request) = self.post(id, create, msg.clone()) else {
+                return Asked::Unknown;
+            };
+            match request.await {
                 Ok(Ok((answer, seq))) => {
                     let answered = sent.elapsed().as_secs_f64();
                     m::observe(m::PREPAID_REQUEST_SECONDS, &[("stage", "answer")], answered);
@@ -497,8 +512,9 @@ impl AccountDirectory {
                 }
                 // Retired: it has left the directory already; the next round starts a fresh one.
                 Ok(Err(Retired)) => {}
+                // Stopped without retiring: forget it, if no fresh one has replaced it yet.
                 Err(_) => {
-                    self.inner.actors.remove_if(id, |_, a| *a == addr);
+                    self.inner.actors.remove_if(id, |_, a| !a.connected());
                 }
             }
         }

@@ -5,10 +5,13 @@
 
 use std::time::Instant;
 
+use smallvec::SmallVec;
+
 use crate::metrics as m;
 use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse};
 
 use super::account::{AccountView, AdminError, AdminRequest};
+use super::actor::{count_request, operation_label};
 use super::{AccountDirectory, Ledger, LedgerError, PgLedger};
 
 /// The prepaid ledger behind the service logic. Cheap to clone.
@@ -24,11 +27,12 @@ impl Prepaid {
     /// The prepaid interfaces (claims 3–8). Answers only once any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
         let t = Instant::now();
+        let op = operation_label(&req);
         let resp = match self {
-            Prepaid::Embedded(d) => d.request(req.clone()).await,
-            Prepaid::Postgres(p) => p.request(req.clone()).await,
+            Prepaid::Embedded(d) => d.request(req).await,
+            Prepaid::Postgres(p) => p.request(req).await,
         };
-        super::actor::count_request(&req, &resp);
+        count_request(op, &resp);
         durable_after(t);
         resp
     }
@@ -39,12 +43,13 @@ impl Prepaid {
     /// one per operation. Every request must name the same account.
     pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
         let t = Instant::now();
+        let ops: SmallVec<[&'static str; 2]> = reqs.iter().map(operation_label).collect();
         let resps = match self {
-            Prepaid::Embedded(d) => d.request_all(reqs.clone()).await,
-            Prepaid::Postgres(p) => p.request_all(reqs.clone()).await,
+            Prepaid::Embedded(d) => d.request_all(reqs).await,
+            Prepaid::Postgres(p) => p.request_all(reqs).await,
         };
-        for (req, resp) in reqs.iter().zip(&resps) {
-            super::actor::count_request(req, resp);
+        for (op, resp) in ops.into_iter().zip(&resps) {
+            count_request(op, resp);
         }
         durable_after(t);
         resps

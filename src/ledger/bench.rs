@@ -193,43 +193,40 @@ async fn caller(
         let call = CallId(call_base + n);
         n += 1;
         let k = |seq| OpKey { call, seq };
-        let steps = [
-            vec![PrepaidRequest::Authenticate {
-                account: account.clone(),
-                min: 10,
-            }],
-            vec![PrepaidRequest::ApplyFee {
-                key: k(0),
-                account: account.clone(),
-                want: 600,
-                min: 10,
-            }],
-            vec![
-                PrepaidRequest::Deduct {
-                    key: k(1),
-                    account: account.clone(),
-                    used: 250,
-                },
-                PrepaidRequest::Return { key: k(2), account },
-            ],
-        ];
-        let mut ok = true;
-        for (i, mut reqs) in steps.into_iter().enumerate() {
-            let t = Instant::now();
-            let answers = if reqs.len() == 1 || separate_settle {
-                let mut v = Vec::with_capacity(reqs.len());
-                for req in reqs.drain(..) {
-                    v.push(dir.request(req).await);
-                }
-                v
-            } else {
-                dir.request_all(reqs).await
-            };
+        let refused = |r: &PrepaidResponse| matches!(r, PrepaidResponse::Refused(_));
+        let record = |i: usize, t: Instant| {
             let _ = h.lock()[i].record(t.elapsed().as_micros().max(1) as u64);
-            ok &= !answers
-                .iter()
-                .any(|r| matches!(r, PrepaidResponse::Refused(_)));
+        };
+        let t = Instant::now();
+        let auth = PrepaidRequest::Authenticate {
+            account: account.clone(),
+            min: 10,
+        };
+        let mut ok = !refused(&dir.request(auth).await);
+        record(0, t);
+        let t = Instant::now();
+        let apply = PrepaidRequest::ApplyFee {
+            key: k(0),
+            account: account.clone(),
+            want: 600,
+            min: 10,
+        };
+        ok &= !refused(&dir.request(apply).await);
+        record(1, t);
+        let t = Instant::now();
+        let deduct = PrepaidRequest::Deduct {
+            key: k(1),
+            account: account.clone(),
+            used: 250,
+        };
+        let ret = PrepaidRequest::Return { key: k(2), account };
+        if separate_settle {
+            ok &= !refused(&dir.request(deduct).await);
+            ok &= !refused(&dir.request(ret).await);
+        } else {
+            ok &= !dir.request_all(vec![deduct, ret]).await.iter().any(refused);
         }
+        record(2, t);
         if ok {
             cycles += 1;
         } else {

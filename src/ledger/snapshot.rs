@@ -8,14 +8,14 @@
 //! Written safely: temporary file, fsync, rename, fsync the directory. Journal segments are
 //! removed only when the oldest snapshot kept covers them, and only after that snapshot is durable.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::prepaid::{AccountId, CallId};
 
-use super::account::{Account, Answers, CallMemo, Reservation, Totals};
+use super::account::{Account, Answers, CallMemo, ClosedCalls, Memo, Reservation, Totals};
 use super::journal::{list_segments, sync_dir};
 use super::record::{Dec, DecodeError, Enc};
 
@@ -86,7 +86,7 @@ pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
         );
     }
     let n = d.u32()? as usize;
-    let mut memo = HashMap::with_capacity(n.min(1 << 16));
+    let mut memo = Memo::with_capacity_and_hasher(n.min(1 << 16), Default::default());
     for _ in 0..n {
         let call = CallId(d.u64()?);
         let closed_at = d.opt_u64()?;
@@ -97,7 +97,7 @@ pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
         }
         memo.insert(call, CallMemo { answers, closed_at });
     }
-    let mut closed = VecDeque::new();
+    let mut closed = ClosedCalls::default();
     for _ in 0..d.u32()? {
         closed.push_back((CallId(d.u64()?), d.u64()?));
     }
