@@ -447,23 +447,30 @@ impl AccountDirectory {
         self.inner.actors.len()
     }
 
-    /// The account's actor, started now if there is none.
+    /// The account's actor, started now if there is none: on the calling arbiter if it is one
+    /// of the directory's (the caller then reaches it without crossing threads, and so do
+    /// later calls from that arbiter), else on the next arbiter in turn.
     fn actor(
         &self,
         id: &AccountId,
     ) -> dashmap::mapref::one::RefMut<'_, AccountId, Addr<AccountActor>> {
+        let here = self.inner.ledger.relayed_here();
         self.inner.actors.entry(id.clone()).or_insert_with(|| {
-            let n = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
             let (id, ledger, weak) = (
                 id.clone(),
                 self.inner.ledger.clone(),
                 Arc::downgrade(&self.inner),
             );
             let cap = ledger.config().actor_mailbox.max(1);
-            AccountActor::start_in_arbiter(&self.inner.arbiters[n], move |ctx| {
+            let make = move |ctx: &mut Context<AccountActor>| {
                 ctx.set_mailbox_capacity(cap);
                 AccountActor::new(id, ledger, weak)
-            })
+            };
+            if here {
+                return AccountActor::create(make);
+            }
+            let n = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
+            AccountActor::start_in_arbiter(&self.inner.arbiters[n], make)
         })
     }
 
