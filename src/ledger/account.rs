@@ -158,10 +158,6 @@ impl ClosedCalls {
     pub fn front(&self) -> Option<&(CallId, UnixSecs)> {
         self.calls.front()
     }
-    /// Oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &(CallId, UnixSecs)> {
-        self.calls.iter()
-    }
     /// Remember one more (the newest).
     pub fn push_back(&mut self, c: (CallId, UnixSecs)) {
         if self.calls.is_empty() {

@@ -227,36 +227,6 @@ fn count_money(kind: &EventKind) {
     }
 }
 
-/// Count a prepaid request and its result (`strowger_prepaid_requests_total`), whichever
-/// backend answered it.
-/// Count a prepaid request (`operation`: [`operation_label`]) by its answer.
-pub(crate) fn count_request(operation: &'static str, resp: &PrepaidResponse) {
-    let result = match resp {
-        PrepaidResponse::Refused(Refusal::UnknownAccount) => "unknown_account",
-        PrepaidResponse::Refused(Refusal::Suspended) => "suspended",
-        PrepaidResponse::Refused(Refusal::Expired) => "expired",
-        PrepaidResponse::Refused(Refusal::InsufficientBalance) => "insufficient_balance",
-        PrepaidResponse::Refused(Refusal::LedgerUnavailable) => "ledger_unavailable",
-        _ => "ok",
-    };
-    m::count(
-        m::PREPAID_REQUESTS,
-        &[("operation", operation), ("result", result)],
-        1,
-    );
-}
-
-/// The `operation` label of a prepaid request.
-pub(crate) fn operation_label(req: &PrepaidRequest) -> &'static str {
-    match req {
-        PrepaidRequest::Authenticate { .. } => "authenticate",
-        PrepaidRequest::ApplyFee { .. } => "apply",
-        PrepaidRequest::Reapply { .. } => "reapply",
-        PrepaidRequest::Deduct { .. } => "deduct",
-        PrepaidRequest::Return { .. } => "return",
-    }
-}
-
 static QUEUED: AtomicUsize = AtomicUsize::new(0);
 
 /// Requests sent to account actors (of every directory in the process) and not yet answered:

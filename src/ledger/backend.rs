@@ -8,10 +8,9 @@ use std::time::Instant;
 use smallvec::SmallVec;
 
 use crate::metrics as m;
-use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse};
+use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse, Refusal};
 
 use super::account::{AccountView, AdminError, AdminRequest};
-use super::actor::{count_request, operation_label};
 use super::{AccountDirectory, Ledger, LedgerError, PgLedger};
 
 /// The prepaid ledger behind the service logic. Cheap to clone.
@@ -120,4 +119,33 @@ impl Prepaid {
 fn durable_after(t: Instant) {
     let s = t.elapsed().as_secs_f64();
     m::observe(m::PREPAID_REQUEST_SECONDS, &[("stage", "durable")], s);
+}
+
+/// Count a prepaid request (`operation`: [`operation_label`]) by its answer
+/// (`strowger_prepaid_requests_total`), whichever backend answered it.
+fn count_request(operation: &'static str, resp: &PrepaidResponse) {
+    let result = match resp {
+        PrepaidResponse::Refused(Refusal::UnknownAccount) => "unknown_account",
+        PrepaidResponse::Refused(Refusal::Suspended) => "suspended",
+        PrepaidResponse::Refused(Refusal::Expired) => "expired",
+        PrepaidResponse::Refused(Refusal::InsufficientBalance) => "insufficient_balance",
+        PrepaidResponse::Refused(Refusal::LedgerUnavailable) => "ledger_unavailable",
+        _ => "ok",
+    };
+    m::count(
+        m::PREPAID_REQUESTS,
+        &[("operation", operation), ("result", result)],
+        1,
+    );
+}
+
+/// The `operation` label of a prepaid request.
+fn operation_label(req: &PrepaidRequest) -> &'static str {
+    match req {
+        PrepaidRequest::Authenticate { .. } => "authenticate",
+        PrepaidRequest::ApplyFee { .. } => "apply",
+        PrepaidRequest::Reapply { .. } => "reapply",
+        PrepaidRequest::Deduct { .. } => "deduct",
+        PrepaidRequest::Return { .. } => "return",
+    }
 }

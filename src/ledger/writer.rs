@@ -411,13 +411,11 @@ impl Ledger {
         if d.failed {
             return Err(Refusal::LedgerUnavailable);
         }
-        if self.relayed_here() {
-            let id = self.shared.id;
-            match (durable::Wait { ledger: id, seq }).await {
-                Some(true) => return Ok(()),
-                Some(false) => return Err(Refusal::LedgerUnavailable),
-                None => {} // No relay here any more: wait on the watch.
-            }
+        let id = self.shared.id;
+        match (durable::Wait { ledger: id, seq }).await {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(Refusal::LedgerUnavailable),
+            None => {} // No relay on this thread: wait on the watch.
         }
         let mut rx = self.shared.durable.subscribe();
         let seen = rx.wait_for(|d| d.seq >= seq || d.failed).await.map(|d| *d);
