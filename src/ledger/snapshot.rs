@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::prepaid::{AccountId, CallId};
@@ -123,17 +123,20 @@ pub struct SnapshotBuilder {
 }
 
 impl SnapshotBuilder {
-    /// Start a snapshot taken at `seq`.
-    pub fn new(seq: u64) -> Self {
+    /// Start a snapshot taken at `seq`, with room for `capacity` bytes (the last image's size:
+    /// growing a large image copies it, which is wasted work).
+    pub fn new(seq: u64, capacity: usize) -> Self {
         let mut enc = Enc::default();
+        enc.buf.reserve(capacity);
         enc.buf.extend_from_slice(MAGIC);
         enc.u64(seq);
         enc.u64(0);
         SnapshotBuilder { enc, count: 0, seq }
     }
-    /// Add an account.
-    pub fn add(&mut self, a: &Account) {
-        encode_account(a, &mut self.enc);
+    /// Add an account already encoded with [`encode_account`] (so that the caller can encode it
+    /// under the account's lock and append it, which may grow the image, after releasing it).
+    pub fn add_encoded(&mut self, account: &[u8]) {
+        self.enc.buf.extend_from_slice(account);
         self.count += 1;
     }
     /// The finished image.
@@ -167,13 +170,14 @@ pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
     Ok((seq, v))
 }
 
-/// Write a snapshot image durably: temp file, fsync, rename, fsync the directory.
+/// Write a snapshot image durably: temp file (written in synced chunks, see
+/// [`super::journal::write_paced`]), fsync, rename, fsync the directory.
 pub fn write_snapshot(dir: &Path, seq: u64, image: &[u8]) -> io::Result<PathBuf> {
     let tmp = dir.join(format!("snapshot-{seq:020}.tmp"));
     let path = snapshot_path(dir, seq);
     {
         let mut f = File::create(&tmp)?;
-        f.write_all(image)?;
+        super::journal::write_paced(&mut f, image, None)?;
         f.sync_all()?;
     }
     fs::rename(&tmp, &path)?;

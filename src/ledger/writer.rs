@@ -21,7 +21,7 @@
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ use super::account::{Account, Event, Rules, Totals};
 use super::durable;
 use super::journal::{list_segments, replay, FsStorage, SegmentWriter, SpareStatus, Storage};
 use super::record::{encode_event, frame_record, Enc, HEADER_LEN, MAX_PAYLOAD};
-use super::snapshot::{load_newest, prune, write_snapshot, SnapshotBuilder};
+use super::snapshot::{encode_account, load_newest, prune, write_snapshot, SnapshotBuilder};
 use super::{LedgerConfig, LedgerError};
 
 /// The durability watermark published by the writer.
@@ -142,6 +142,8 @@ pub(crate) struct Shared {
     snapshot_lock: Mutex<()>,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
+    /// Size of the last snapshot image, to size the next one's buffer.
+    last_snapshot_bytes: AtomicUsize,
     spare: SpareStatus,
 }
 
@@ -315,6 +317,7 @@ impl Ledger {
             snapshot_lock: Mutex::new(()),
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
+            last_snapshot_bytes: AtomicUsize::new(0),
             spare,
             cfg,
         });
@@ -672,19 +675,28 @@ impl Shared {
         }
         let started = Instant::now();
         let ids: Vec<AccountId> = self.state.iter().map(|e| e.key().clone()).collect();
-        let mut b = SnapshotBuilder::new(seq);
+        let mut b = SnapshotBuilder::new(seq, self.last_snapshot_bytes.load(Ordering::Relaxed));
+        let mut one = Enc::default();
         let now = super::unix_now();
         for id in &ids {
-            // Per-entry locking keeps the writer's stalls short; fuzziness is handled by applied_seq.
+            // Per-entry locking keeps the writer's stalls short; fuzziness is handled by
+            // applied_seq. Only this account's encoding happens under its shard's lock: appending
+            // it to the image (which may grow, copying megabytes) happens after.
             if let Some(mut a) = self.state.get_mut(id) {
                 // Idempotency memory past its retention goes now, not only at the account's next
                 // change: a quiet account would keep it for good, in memory and in every snapshot.
                 // (Recovery is unaffected: replay prunes at each event as before.)
                 a.prune(now, &self.rules);
-                b.add(&a);
+                encode_account(&a, &mut one);
+            } else {
+                continue;
             }
+            b.add_encoded(&one.buf);
+            one.buf.clear();
         }
         let (seq, image) = b.finish();
+        self.last_snapshot_bytes
+            .store(image.len(), Ordering::Relaxed);
         let res = write_snapshot(&self.cfg.dir, seq, &image)
             .and_then(|_| prune(&self.cfg.dir, self.cfg.snapshots_kept));
         match &res {
