@@ -5,12 +5,13 @@
 //! ones; each account carries the sequence number of the last event applied to it, so replay
 //! from `seq + 1` skips what an account already holds.
 //!
-//! Written safely: temporary file, fsync, rename, fsync the directory. Journal segments are
+//! Written safely: temporary file (streamed as it is built), fsync, rename, fsync the directory. Journal segments are
 //! removed only when the oldest snapshot kept covers them, and only after that snapshot is durable.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::prepaid::{AccountId, CallId};
@@ -115,39 +116,6 @@ pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
     })
 }
 
-/// Builds a snapshot image in memory.
-pub struct SnapshotBuilder {
-    enc: Enc,
-    count: u64,
-    seq: u64,
-}
-
-impl SnapshotBuilder {
-    /// Start a snapshot taken at `seq`, with room for `capacity` bytes (the last image's size:
-    /// growing a large image copies it, which is wasted work).
-    pub fn new(seq: u64, capacity: usize) -> Self {
-        let mut enc = Enc::default();
-        enc.buf.reserve(capacity);
-        enc.buf.extend_from_slice(MAGIC);
-        enc.u64(seq);
-        enc.u64(0);
-        SnapshotBuilder { enc, count: 0, seq }
-    }
-    /// Add an account already encoded with [`encode_account`] (so that the caller can encode it
-    /// under the account's lock and append it, which may grow the image, after releasing it).
-    pub fn add_encoded(&mut self, account: &[u8]) {
-        self.enc.buf.extend_from_slice(account);
-        self.count += 1;
-    }
-    /// The finished image.
-    pub fn finish(mut self) -> (u64, Vec<u8>) {
-        self.enc.buf[16..24].copy_from_slice(&self.count.to_le_bytes());
-        let crc = crc32c::crc32c(&self.enc.buf);
-        self.enc.u32(crc);
-        (self.seq, self.enc.buf)
-    }
-}
-
 /// Decode a snapshot image.
 pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
     if buf.len() < 28 || &buf[..8] != MAGIC {
@@ -170,19 +138,109 @@ pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
     Ok((seq, v))
 }
 
-/// Write a snapshot image durably: temp file (written in synced chunks, see
-/// [`super::journal::write_paced`]), fsync, rename, fsync the directory.
-pub fn write_snapshot(dir: &Path, seq: u64, image: &[u8]) -> io::Result<PathBuf> {
-    let tmp = dir.join(format!("snapshot-{seq:020}.tmp"));
-    let path = snapshot_path(dir, seq);
-    {
-        let mut f = File::create(&tmp)?;
-        super::journal::write_paced(&mut f, image, None)?;
-        f.sync_all()?;
+/// Writes a snapshot as it is built: encoded accounts collect in a buffer that goes to the
+/// temporary file every [`CHUNK`] bytes, so the process's memory stays bounded whatever the
+/// number of accounts. [`SnapshotWriter::finish`] fills in the count and the CRC, fsyncs, renames
+/// and fsyncs the directory; dropped unfinished, it removes its temporary file.
+///
+/// Nothing is synced before the end. Tried and measured worse (`bench-ledger` at 256 callers,
+/// hot set, p99 2.2-3.2 ms against 1.0-1.1 ms): syncing each chunk (`fdatasync` or
+/// `sync_file_range`) while the accounts are encoded spreads the snapshot's writes over its whole
+/// run, and each of the journal writer's flushes waits behind one of them.
+pub struct SnapshotWriter {
+    dir: PathBuf,
+    tmp: PathBuf,
+    seq: u64,
+    file: Option<File>,
+    buf: Vec<u8>,
+    /// CRC and length of the bytes after the header written so far.
+    body_crc: u32,
+    body_len: usize,
+    count: u64,
+}
+
+const HEADER_LEN: usize = 24;
+/// The snapshot's write size.
+const CHUNK: usize = 256 << 10;
+
+impl SnapshotWriter {
+    /// Start the snapshot taken at `seq` in `dir`.
+    pub fn create(dir: &Path, seq: u64) -> io::Result<Self> {
+        let tmp = dir.join(format!("snapshot-{seq:020}.tmp"));
+        let mut file = File::create(&tmp)?;
+        // The count is written over its placeholder at the end.
+        file.write_all(&Self::header(seq, 0))?;
+        Ok(SnapshotWriter {
+            dir: dir.to_owned(),
+            tmp,
+            seq,
+            file: Some(file),
+            buf: Vec::with_capacity(CHUNK),
+            body_crc: 0,
+            body_len: 0,
+            count: 0,
+        })
     }
-    fs::rename(&tmp, &path)?;
-    sync_dir(dir)?;
-    Ok(path)
+
+    fn header(seq: u64, count: u64) -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        h[..8].copy_from_slice(MAGIC);
+        h[8..16].copy_from_slice(&seq.to_le_bytes());
+        h[16..].copy_from_slice(&count.to_le_bytes());
+        h
+    }
+
+    /// Add an account encoded with [`encode_account`] (the caller encodes it under the
+    /// account's lock and adds it, which may write to the file, after releasing it).
+    pub fn add_encoded(&mut self, account: &[u8]) -> io::Result<()> {
+        if !self.buf.is_empty() && self.buf.len() + account.len() > CHUNK {
+            self.flush()?;
+        }
+        self.buf.extend_from_slice(account);
+        self.count += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("snapshot finished"))?;
+        file.write_all(&self.buf)?;
+        self.body_crc = crc32c::crc32c_append(self.body_crc, &self.buf);
+        self.body_len += self.buf.len();
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Complete the snapshot and make it durable under its name; returns its path, the number
+    /// of accounts and its size in bytes.
+    pub fn finish(mut self) -> io::Result<(PathBuf, u64, u64)> {
+        self.flush()?;
+        let header = Self::header(self.seq, self.count);
+        let crc = crc32c::crc32c_combine(crc32c::crc32c(&header), self.body_crc, self.body_len);
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("snapshot finished"))?;
+        file.write_all(&crc.to_le_bytes())?;
+        file.write_all_at(&header[16..], 16)?;
+        file.sync_all()?;
+        drop(file);
+        let path = snapshot_path(&self.dir, self.seq);
+        fs::rename(&self.tmp, &path)?;
+        sync_dir(&self.dir)?;
+        let bytes = (HEADER_LEN + self.body_len + 4) as u64;
+        Ok((path, self.count, bytes))
+    }
+}
+
+impl Drop for SnapshotWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Snapshots in `dir`, newest first.

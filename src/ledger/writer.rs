@@ -21,7 +21,7 @@
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ use super::account::{Account, Event, Rules, Totals};
 use super::durable;
 use super::journal::{list_segments, replay, FsStorage, SegmentWriter, SpareStatus, Storage};
 use super::record::{encode_event, frame_record, Enc, HEADER_LEN, MAX_PAYLOAD};
-use super::snapshot::{encode_account, load_newest, prune, write_snapshot, SnapshotBuilder};
+use super::snapshot::{encode_account, load_newest, prune, SnapshotWriter};
 use super::{LedgerConfig, LedgerError};
 
 /// The durability watermark published by the writer.
@@ -142,8 +142,6 @@ pub(crate) struct Shared {
     snapshot_lock: Mutex<()>,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
-    /// Size of the last snapshot image, to size the next one's buffer.
-    last_snapshot_bytes: AtomicUsize,
     spare: SpareStatus,
 }
 
@@ -317,7 +315,6 @@ impl Ledger {
             snapshot_lock: Mutex::new(()),
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
-            last_snapshot_bytes: AtomicUsize::new(0),
             spare,
             cfg,
         });
@@ -675,32 +672,32 @@ impl Shared {
         }
         let started = Instant::now();
         let ids: Vec<AccountId> = self.state.iter().map(|e| e.key().clone()).collect();
-        let mut b = SnapshotBuilder::new(seq, self.last_snapshot_bytes.load(Ordering::Relaxed));
-        let mut one = Enc::default();
         let now = super::unix_now();
-        for id in &ids {
-            // Per-entry locking keeps the writer's stalls short; fuzziness is handled by
-            // applied_seq. Only this account's encoding happens under its shard's lock: appending
-            // it to the image (which may grow, copying megabytes) happens after.
-            if let Some(mut a) = self.state.get_mut(id) {
-                // Idempotency memory past its retention goes now, not only at the account's next
-                // change: a quiet account would keep it for good, in memory and in every snapshot.
-                // (Recovery is unaffected: replay prunes at each event as before.)
-                a.prune(now, &self.rules);
-                encode_account(&a, &mut one);
-            } else {
-                continue;
+        let written = (|| {
+            let mut w = SnapshotWriter::create(&self.cfg.dir, seq)?;
+            let mut one = Enc::default();
+            for id in &ids {
+                // Per-entry locking keeps the writer's stalls short; fuzziness is handled by
+                // applied_seq. Only this account's encoding happens under its shard's lock;
+                // adding it (which may write to the file) happens after.
+                if let Some(mut a) = self.state.get_mut(id) {
+                    // Idempotency memory past its retention goes now, not only at the account's
+                    // next change: a quiet account would keep it for good, in memory and in every
+                    // snapshot. (Recovery is unaffected: replay prunes at each event as before.)
+                    a.prune(now, &self.rules);
+                    encode_account(&a, &mut one);
+                } else {
+                    continue;
+                }
+                w.add_encoded(&one.buf)?;
+                one.buf.clear();
             }
-            b.add_encoded(&one.buf);
-            one.buf.clear();
-        }
-        let (seq, image) = b.finish();
-        self.last_snapshot_bytes
-            .store(image.len(), Ordering::Relaxed);
-        let res = write_snapshot(&self.cfg.dir, seq, &image)
-            .and_then(|_| prune(&self.cfg.dir, self.cfg.snapshots_kept));
-        match &res {
-            Ok(()) => {
+            let done = w.finish()?;
+            prune(&self.cfg.dir, self.cfg.snapshots_kept)?;
+            Ok::<_, io::Error>(done)
+        })();
+        match &written {
+            Ok((_, accounts, bytes)) => {
                 self.last_snapshot.fetch_max(seq, Ordering::AcqRel);
                 self.metrics.snapshots.increment(1);
                 // Pruning removed segments: measure again.
@@ -709,15 +706,15 @@ impl Shared {
                     .set(journal_bytes(&self.cfg.dir) as f64);
                 tracing::info!(
                     seq,
-                    accounts = ids.len(),
-                    bytes = image.len(),
+                    accounts,
+                    bytes,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "ledger snapshot written"
                 );
             }
             Err(_) => self.metrics.snapshot_failures.increment(1),
         }
-        res
+        written.map(|_| ())
     }
 }
 
