@@ -454,7 +454,7 @@ fn to_labels(labels: &[(&'static str, &'static str)]) -> Vec<Label> {
 }
 
 /// Run `f` on the cached handle of a series, creating it with `make` the first time. Before
-/// [`install`] nothing is cached (a handle taken then would stay a no-op).
+/// [`install`] nothing is recorded or cached (a handle taken then would stay a no-op).
 fn with_site<H>(
     sites: &'static std::thread::LocalKey<Sites<H>>,
     name: &'static str,
@@ -462,9 +462,13 @@ fn with_site<H>(
     make: impl FnOnce(Vec<Label>) -> H,
     f: impl FnOnce(&H),
 ) {
-    let key = match SiteKey::new(name, labels) {
-        Some(k) if HANDLE.get().is_some() => k,
-        _ => return f(&make(to_labels(labels))),
+    if HANDLE.get().is_none() {
+        // No recorder (install() is the only place one is set): every series is a no-op, and
+        // building its key would cost more than the event (bench-ledger, tests).
+        return;
+    }
+    let Some(key) = SiteKey::new(name, labels) else {
+        return f(&make(to_labels(labels)));
     };
     sites.with(|s| {
         if let Some(h) = s.borrow().get(&key) {
