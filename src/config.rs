@@ -255,6 +255,15 @@ pub fn default_arbiters() -> usize {
         .max(1)
 }
 
+/// An arbiter count as configured: 0 means [`default_arbiters`].
+pub fn arbiters_or_default(configured: usize) -> usize {
+    if configured == 0 {
+        default_arbiters()
+    } else {
+        configured
+    }
+}
+
 /// Admin HTTP API.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -416,11 +425,7 @@ impl Config {
 
     /// The number of call arbiters to start.
     pub fn arbiters(&self) -> usize {
-        if self.engine.arbiters == 0 {
-            default_arbiters()
-        } else {
-            self.engine.arbiters
-        }
+        arbiters_or_default(self.engine.arbiters)
     }
 }
 

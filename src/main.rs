@@ -201,11 +201,7 @@ fn main() -> ExitCode {
                 skip_embedded,
                 separate_settle,
                 linger_us,
-                arbiters: if arbiters == 0 {
-                    strowger::config::default_arbiters()
-                } else {
-                    arbiters
-                },
+                arbiters: strowger::config::arbiters_or_default(arbiters),
                 ..Default::default()
             };
             let sys = actix::System::new();

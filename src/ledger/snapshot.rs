@@ -5,8 +5,9 @@
 //! ones; each account carries the sequence number of the last event applied to it, so replay
 //! from `seq + 1` skips what an account already holds.
 //!
-//! Written safely: temporary file (streamed as it is built), fsync, rename, fsync the directory. Journal segments are
-//! removed only when the oldest snapshot kept covers them, and only after that snapshot is durable.
+//! Written safely: temporary file (streamed as it is built), fsync, rename, fsync the
+//! directory. Journal segments are removed only when the oldest snapshot kept covers them, and
+//! only after that snapshot is durable.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -21,6 +22,8 @@ use super::journal::{list_segments, sync_dir};
 use super::record::{Dec, DecodeError, Enc};
 
 const MAGIC: &[u8; 8] = b"STRWSNP1";
+/// Magic, seq and count.
+const HEADER_LEN: usize = 24;
 
 /// The path of the snapshot taken at `seq`.
 pub fn snapshot_path(dir: &Path, seq: u64) -> PathBuf {
@@ -118,7 +121,7 @@ pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
 
 /// Decode a snapshot image.
 pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
-    if buf.len() < 28 || &buf[..8] != MAGIC {
+    if buf.len() < HEADER_LEN + 4 || &buf[..8] != MAGIC {
         return Err(DecodeError("not a snapshot"));
     }
     let (body, crc) = buf.split_at(buf.len() - 4);
@@ -159,7 +162,6 @@ pub struct SnapshotWriter {
     count: u64,
 }
 
-const HEADER_LEN: usize = 24;
 /// The snapshot's write size.
 const CHUNK: usize = 256 << 10;
 

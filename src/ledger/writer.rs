@@ -680,15 +680,15 @@ impl Shared {
                 // Per-entry locking keeps the writer's stalls short; fuzziness is handled by
                 // applied_seq. Only this account's encoding happens under its shard's lock;
                 // adding it (which may write to the file) happens after.
-                if let Some(mut a) = self.state.get_mut(id) {
-                    // Idempotency memory past its retention goes now, not only at the account's
-                    // next change: a quiet account would keep it for good, in memory and in every
-                    // snapshot. (Recovery is unaffected: replay prunes at each event as before.)
-                    a.prune(now, &self.rules);
-                    encode_account(&a, &mut one);
-                } else {
+                let Some(mut a) = self.state.get_mut(id) else {
                     continue;
-                }
+                };
+                // Idempotency memory past its retention goes now, not only at the account's
+                // next change: a quiet account would keep it for good, in memory and in every
+                // snapshot. (Recovery is unaffected: replay prunes at each event as before.)
+                a.prune(now, &self.rules);
+                encode_account(&a, &mut one);
+                drop(a);
                 w.add_encoded(&one.buf)?;
                 one.buf.clear();
             }
