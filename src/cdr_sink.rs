@@ -15,8 +15,21 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// A record the writer thread turns into one JSON line.
+pub trait Record: Send {
+    /// Append the record as JSON (no newline).
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl<T: serde::Serialize + Send> Record for T {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
 enum Cmd {
-    Line(String),
+    /// Serialised on the writer thread, not on the arbiter that ends the call.
+    Record(Box<dyn Record>),
     Flush(mpsc::Sender<()>),
 }
 
@@ -73,16 +86,11 @@ impl CdrSink {
         Ok(CdrSink { tx: Some(tx) })
     }
 
-    /// Queue one record.
-    pub fn write<T: serde::Serialize>(&self, record: &T) {
+    /// Queue one record; the writer thread serialises it.
+    pub fn write(&self, record: Box<dyn Record>) {
         if let Some(tx) = &self.tx {
-            match serde_json::to_string(record) {
-                Ok(line) => {
-                    if tx.send(Cmd::Line(line)).is_ok() {
-                        crate::metrics::count(crate::metrics::CDRS_WRITTEN, &[], 1);
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "CDR not serialisable"),
+            if tx.send(Cmd::Record(record)).is_ok() {
+                crate::metrics::count(crate::metrics::CDRS_WRITTEN, &[], 1);
             }
         }
     }
@@ -117,6 +125,8 @@ struct Writer {
     written_back: u64,
     rotations: u64,
     failed: bool,
+    /// The line being serialised (reused).
+    line: Vec<u8>,
 }
 
 impl Writer {
@@ -132,14 +142,22 @@ impl Writer {
             written_back: written,
             rotations: 0,
             failed: false,
+            line: Vec::with_capacity(1024),
         })
     }
 
-    /// Carry out one command; `true` if it was a line (more are likely to follow).
+    /// Carry out one command; `true` if it was a record (more are likely to follow).
     fn run(&mut self, cmd: Cmd) -> bool {
         match cmd {
-            Cmd::Line(l) => {
-                self.line(&l);
+            Cmd::Record(r) => {
+                self.line.clear();
+                match r.write_json(&mut self.line) {
+                    Ok(()) => {
+                        self.line.push(b'\n');
+                        self.write_line();
+                    }
+                    Err(e) => tracing::error!(error = %e, "CDR not serialisable"),
+                }
                 true
             }
             Cmd::Flush(done) => {
@@ -150,13 +168,10 @@ impl Writer {
         }
     }
 
-    fn line(&mut self, l: &str) {
-        let r = self
-            .file
-            .write_all(l.as_bytes())
-            .and_then(|_| self.file.write_all(b"\n"));
-        match r {
-            Ok(()) => self.written += l.len() as u64 + 1,
+    /// Write `self.line` (one JSON line with its newline).
+    fn write_line(&mut self) {
+        match self.file.write_all(&self.line) {
+            Ok(()) => self.written += self.line.len() as u64,
             Err(e) => self.fail(e),
         }
         if self.written - self.written_back >= WRITEBACK_EVERY {
@@ -257,7 +272,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sink = CdrSink::start(dir.path(), 200).unwrap();
         for i in 0..20 {
-            sink.write(&serde_json::json!({ "call": i, "charged": i * 10 }));
+            sink.write(Box::new(serde_json::json!({ "call": i, "charged": i * 10 })));
         }
         sink.flush();
         let all = read_all(dir.path()).unwrap();

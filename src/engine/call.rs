@@ -279,7 +279,7 @@ impl CallActor {
         // One CDR per call attempt (DESIGN §6), also for attempts no service took.
         if self.engine.config.cdr.enabled {
             let now = now_ms();
-            self.engine.services.cdr.write(&crate::service::Cdr {
+            self.engine.services.cdr.write(Box::new(crate::service::Cdr {
                 call_id: self.call.id().0,
                 start_ms: self.call.start(),
                 answer_ms: None,
@@ -305,7 +305,7 @@ impl CallActor {
                 settlement_incomplete: false,
                 prepaid_requests: 0,
                 unexpected_events: 0,
-            });
+            }));
         }
         ctx.stop();
     }
@@ -363,7 +363,7 @@ impl CallActor {
                         );
                     }
                     if self.engine.config.cdr.enabled {
-                        self.engine.services.cdr.write(&*cdr);
+                        self.engine.services.cdr.write(cdr);
                     }
                 }
                 Action::Done => ctx.stop(),
