@@ -272,7 +272,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sink = CdrSink::start(dir.path(), 200).unwrap();
         for i in 0..20 {
-            sink.write(Box::new(serde_json::json!({ "call": i, "charged": i * 10 })));
+            sink.write(Box::new(
+                serde_json::json!({ "call": i, "charged": i * 10 }),
+            ));
         }
         sink.flush();
         let all = read_all(dir.path()).unwrap();

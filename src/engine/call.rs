@@ -50,12 +50,42 @@ impl actix::Message for CallMsg {
     type Result = ();
 }
 
-/// Wall-clock milliseconds, the service logic's time base.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// The time an event is handled at (the wall clock in ms is the service logic's time base), read once for everything the event does: the monotonic
+/// clock (TCAP timers, the call's timer) and the wall clock in ms (the service logic). The
+/// wall clock is derived from the monotonic one and a per-thread anchor taken again every
+/// second, so an event costs one clock read instead of several (a clock read is tens of ns
+/// on this kind of VM, and a call handled a dozen).
+#[derive(Clone, Copy, Debug)]
+struct Now {
+    at: Instant,
+    wall_ms: u64,
+}
+
+impl Now {
+    fn read() -> Now {
+        thread_local! {
+            /// (monotonic, wall clock in ns since the Unix epoch) read together.
+            static ANCHOR: Cell<Option<(Instant, u128)>> = const { Cell::new(None) };
+        }
+        let at = Instant::now();
+        let wall_ns = ANCHOR.with(|a| match a.get() {
+            Some((base, ns)) if at.saturating_duration_since(base) < Duration::from_secs(1) => {
+                ns + at.saturating_duration_since(base).as_nanos()
+            }
+            _ => {
+                let ns = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                a.set(Some((at, ns)));
+                ns
+            }
+        });
+        Now {
+            at,
+            wall_ms: (wall_ns / 1_000_000) as u64,
+        }
+    }
 }
 
 /// What a TCAP event means for this call, owned so the dialogue can be used again.
@@ -120,9 +150,10 @@ impl CallActor {
     ) {
         let dialect = dialect_of(&dialogue);
         let id = engine.next_call_id();
+        let now = Now::read();
         let call = Call::with_shared_config(
             id,
-            now_ms(),
+            now.wall_ms,
             engine.services.provisioning.snapshot(),
             engine.services.service.clone(),
         );
@@ -143,7 +174,7 @@ impl CallActor {
             path: route.path,
             sls: route.sls,
             call,
-            setup: Some(MonoTime::now()),
+            setup: Some(MonoTime::at(now.at)),
             pin_invoke: None,
             timer: None,
             timer_armed: false,
@@ -189,30 +220,29 @@ impl CallActor {
         self.dialogue.local_tid().to_u32()
     }
 
-    fn on_tcap(&mut self, ctx: &mut Context<Self>, bytes: &Bytes) {
+    fn on_tcap(&mut self, ctx: &mut Context<Self>, bytes: &Bytes, now: Now) {
         let msg = match Message::decode(bytes) {
             Ok(m) => m,
             Err(_) => return self.lost(ctx, "broken"),
         };
-        let now = Instant::now();
         let dialect = self.dialect;
         let pin_invoke = self.pin_invoke;
         let mut steps = STEPS.take();
-        for ev in self.dialogue.handle(now, &msg) {
+        for ev in self.dialogue.handle(now.at, &msg) {
             steps.push(step_of(dialect, pin_invoke, ev));
         }
         self.flush_provider_abort();
-        self.run_steps(ctx, &mut steps);
+        self.run_steps(ctx, &mut steps, now);
         STEPS.set(steps);
     }
 
-    fn run_steps(&mut self, ctx: &mut Context<Self>, steps: &mut Vec<Step>) {
+    fn run_steps(&mut self, ctx: &mut Context<Self>, steps: &mut Vec<Step>, now: Now) {
         for step in steps.drain(..) {
             match step {
-                Step::Event(ev) => self.steps_event(ctx, ev),
+                Step::Event(ev) => self.steps_event(ctx, ev, now),
                 Step::ActivityTest(id) => {
                     let _ = self.dialogue.send_result(id, None, true);
-                    self.send(ctx, DialogueEnd::Continue);
+                    self.send(ctx, DialogueEnd::Continue, now.at);
                 }
                 Step::Done(id) => self.dialogue.release_invoke(id),
                 Step::Reject(id, p) => {
@@ -222,23 +252,23 @@ impl CallActor {
                         1,
                     );
                     let _ = self.dialogue.send_reject(Some(id), Problem::Invoke(p));
-                    self.send(ctx, DialogueEnd::Continue);
+                    self.send(ctx, DialogueEnd::Continue, now.at);
                 }
                 Step::Invoked(ev, id) => {
                     self.dialogue.release_invoke(id);
-                    self.steps_event(ctx, ev);
+                    self.steps_event(ctx, ev, now);
                 }
                 Step::PeerGone(why) => {
                     m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", why)], 1);
                     self.gone = true;
-                    self.feed(ctx, CallEvent::Aborted);
+                    self.feed_at(ctx, CallEvent::Aborted, now);
                 }
                 Step::Nothing => {}
             }
         }
     }
 
-    fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
+    fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent, now: Now) {
         if let CallEvent::Initial(ref req) = ev {
             m::count(m::CALL_ATTEMPTS, &[], 1);
             self.service_key = Some(req.service_key);
@@ -249,14 +279,14 @@ impl CallActor {
                 "InitialDP"
             );
             if !self.key_served(req.service_key) {
-                self.unserved_key(ctx, req);
+                self.unserved_key(ctx, req, now);
                 return;
             }
         }
         if matches!(ev, CallEvent::PinCollected(_) | CallEvent::PinFailed) {
             self.pin_invoke = None;
         }
-        self.feed(ctx, ev);
+        self.feed_at(ctx, ev, now);
     }
 
     fn key_served(&self, key: u32) -> bool {
@@ -269,59 +299,70 @@ impl CallActor {
     }
 
     /// A service key with no service: the configured default treatment, then stop.
-    fn unserved_key(&mut self, ctx: &mut Context<Self>, req: &crate::service::InitialRequest) {
+    fn unserved_key(
+        &mut self,
+        ctx: &mut Context<Self>,
+        req: &crate::service::InitialRequest,
+        now: Now,
+    ) {
         m::count(m::CALLS, &[("outcome", "unknown_service_key")], 1);
         let (op, release_cause) = match self.engine.config.services.unknown_key_treatment {
             Treatment::Continue => (Op::Continue, None),
             Treatment::Release { cause } => (Op::ReleaseCall { cause }, Some(cause)),
         };
-        self.send_ops(ctx, &[op], DialogueEnd::End);
+        self.send_ops(ctx, &[op], DialogueEnd::End, now.at);
         // One CDR per call attempt (DESIGN §6), also for attempts no service took.
         if self.engine.config.cdr.enabled {
-            let now = now_ms();
-            self.engine.services.cdr.write(Box::new(crate::service::Cdr {
-                call_id: self.call.id().0,
-                start_ms: self.call.start(),
-                answer_ms: None,
-                end_ms: now,
-                service_key: Some(req.service_key),
-                calling: req.calling.digits.to_string(),
-                dialled: req.called.digits.to_string(),
-                translated: None,
-                group: None,
-                on_net: None,
-                dest_class: None,
-                charging: crate::service::ChargingMode::None,
-                account: None,
-                answered_100ms: 0,
-                answered_seconds: 0,
-                rated: 0,
-                reserved: 0,
-                charged: 0,
-                returned: 0,
-                outcome: Outcome::UnknownServiceKey,
-                release_cause,
-                reason: Some("no service configured for the service key".into()),
-                settlement_incomplete: false,
-                prepaid_requests: 0,
-                unexpected_events: 0,
-            }));
+            self.engine
+                .services
+                .cdr
+                .write(Box::new(crate::service::Cdr {
+                    call_id: self.call.id().0,
+                    start_ms: self.call.start(),
+                    answer_ms: None,
+                    end_ms: now.wall_ms,
+                    service_key: Some(req.service_key),
+                    calling: req.calling.digits.to_string(),
+                    dialled: req.called.digits.to_string(),
+                    translated: None,
+                    group: None,
+                    on_net: None,
+                    dest_class: None,
+                    charging: crate::service::ChargingMode::None,
+                    account: None,
+                    answered_100ms: 0,
+                    answered_seconds: 0,
+                    rated: 0,
+                    reserved: 0,
+                    charged: 0,
+                    returned: 0,
+                    outcome: Outcome::UnknownServiceKey,
+                    release_cause,
+                    reason: Some("no service configured for the service key".into()),
+                    settlement_incomplete: false,
+                    prepaid_requests: 0,
+                    unexpected_events: 0,
+                }));
         }
         ctx.stop();
     }
 
     fn feed(&mut self, ctx: &mut Context<Self>, ev: CallEvent) {
-        let mut actions = ACTIONS.take();
-        self.call.handle(now_ms(), ev, &mut actions);
-        self.run_actions(ctx, &mut actions);
-        ACTIONS.set(actions);
-        self.schedule(ctx);
+        self.feed_at(ctx, ev, Now::read());
     }
 
-    fn run_actions(&mut self, ctx: &mut Context<Self>, actions: &mut Vec<Action>) {
+    fn feed_at(&mut self, ctx: &mut Context<Self>, ev: CallEvent, now: Now) {
+        let mut actions = ACTIONS.take();
+        self.call.handle(now.wall_ms, ev, &mut actions);
+        self.run_actions(ctx, &mut actions, now);
+        ACTIONS.set(actions);
+        self.schedule(ctx, now);
+    }
+
+    fn run_actions(&mut self, ctx: &mut Context<Self>, actions: &mut Vec<Action>, now: Now) {
         for action in actions.drain(..) {
             match action {
-                Action::Send { ops, end } => self.send_ops(ctx, &ops, end),
+                Action::Send { ops, end } => self.send_ops(ctx, &ops, end, now.at),
                 Action::Prepaid(req) => {
                     let engine = self.engine.clone();
                     ctx.spawn(
@@ -374,11 +415,10 @@ impl CallActor {
         }
     }
 
-    fn send_ops(&mut self, ctx: &mut Context<Self>, ops: &[Op], end: DialogueEnd) {
+    fn send_ops(&mut self, ctx: &mut Context<Self>, ops: &[Op], end: DialogueEnd, now: Instant) {
         if self.gone || self.dialogue.is_closed() {
             return;
         }
-        let now = Instant::now();
         let timeout = Duration::from_secs(self.engine.config.tcap.invoke_timeout_seconds);
         let mut bufs = BUFFERS.take();
         for op in ops {
@@ -416,16 +456,16 @@ impl CallActor {
             }
         }
         BUFFERS.set(bufs);
-        self.send(ctx, end);
+        self.send(ctx, end, now);
     }
 
     /// Write the queued components as TC-CONTINUE or TC-END and send it.
-    fn send(&mut self, ctx: &mut Context<Self>, end: DialogueEnd) {
+    fn send(&mut self, ctx: &mut Context<Self>, end: DialogueEnd, now: Instant) {
         if self.gone || self.dialogue.is_closed() {
             return;
         }
         let mut bufs = BUFFERS.take();
-        let sent = self.write(end, &mut bufs);
+        let sent = self.write(end, &mut bufs, now);
         BUFFERS.set(bufs);
         if !sent {
             self.link_gone(ctx);
@@ -433,10 +473,9 @@ impl CallActor {
     }
 
     /// [`send`](Self::send) with the buffers: `false` if the link is gone.
-    fn write(&mut self, end: DialogueEnd, bufs: &mut Buffers) -> bool {
+    fn write(&mut self, end: DialogueEnd, bufs: &mut Buffers, now: Instant) -> bool {
         let Buffers { out, scratch, .. } = bufs;
         out.clear();
-        let now = Instant::now();
         let (r, label) = match end {
             DialogueEnd::Continue => (self.dialogue.continue_(now, out).map(|_| true), "continue"),
             DialogueEnd::End => (self.dialogue.end(now, out, EndKind::Basic), "end"),
@@ -444,7 +483,11 @@ impl CallActor {
         match r {
             Ok(true) => {
                 if let Some(received) = self.setup.take() {
-                    m::observe(m::CALL_SETUP_SECONDS, &[], received.elapsed().as_secs_f64());
+                    m::observe(
+                        m::CALL_SETUP_SECONDS,
+                        &[],
+                        received.until(now).as_secs_f64(),
+                    );
                 }
                 if end == DialogueEnd::End {
                     m::count(m::TCAP_DIALOGUES_ENDED, &[], 1);
@@ -496,13 +539,11 @@ impl CallActor {
     /// event. The timer is made once per call and then only moved (tokio's `Sleep::reset`,
     /// which keeps the waker of the task watching it), never cancelled: a cancelled future
     /// costs the actor's context a heap block for good.
-    fn schedule(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
-        let wall = now_ms();
+    fn schedule(&mut self, ctx: &mut Context<Self>, now: Now) {
         let call_at = self
             .call
             .poll_timeout()
-            .map(|t| now + Duration::from_millis(t.saturating_sub(wall)));
+            .map(|t| now.at + Duration::from_millis(t.saturating_sub(now.wall_ms)));
         let tcap_at = if self.gone {
             None
         } else {
@@ -528,9 +569,9 @@ impl CallActor {
     }
 
     fn on_timer(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
+        let now = Now::read();
         if !self.gone {
-            while let Some(ev) = self.dialogue.handle_timeout(now) {
+            while let Some(ev) = self.dialogue.handle_timeout(now.at) {
                 match ev {
                     TcEvent::IdleTimeout => {
                         m::count(m::TCAP_DIALOGUES_TIMED_OUT, &[], 1);
@@ -538,29 +579,29 @@ impl CallActor {
                         bufs.out.clear();
                         if let Ok(true) =
                             self.dialogue
-                                .u_abort(now, &mut bufs.out, UAbortReason::UserSpecific)
+                                .u_abort(now.at, &mut bufs.out, UAbortReason::UserSpecific)
                         {
                             let _ = self.reply(&bufs.out, &mut bufs.scratch);
                         }
                         BUFFERS.set(bufs);
                         self.gone = true;
-                        self.feed(ctx, CallEvent::Aborted);
+                        self.feed_at(ctx, CallEvent::Aborted, now);
                         return;
                     }
                     TcEvent::InvokeTimeout { invoke_id, .. }
                         if Some(invoke_id) == self.pin_invoke =>
                     {
                         self.pin_invoke = None;
-                        self.feed(ctx, CallEvent::PinFailed);
+                        self.feed_at(ctx, CallEvent::PinFailed, now);
                     }
                     _ => {}
                 }
             }
         }
-        if self.call.poll_timeout().is_some_and(|t| t <= now_ms()) {
-            self.feed(ctx, CallEvent::Timeout);
+        if self.call.poll_timeout().is_some_and(|t| t <= now.wall_ms) {
+            self.feed_at(ctx, CallEvent::Timeout, now);
         } else {
-            self.schedule(ctx);
+            self.schedule(ctx, now);
         }
     }
 
@@ -568,7 +609,12 @@ impl CallActor {
     fn release_now(&mut self, ctx: &mut Context<Self>) {
         if !self.gone && !self.dialogue.is_closed() {
             let cause = self.engine.services.service.timeout_cause;
-            self.send_ops(ctx, &[Op::ReleaseCall { cause }], DialogueEnd::End);
+            self.send_ops(
+                ctx,
+                &[Op::ReleaseCall { cause }],
+                DialogueEnd::End,
+                Instant::now(),
+            );
         }
         self.gone = true;
         self.feed(ctx, CallEvent::Aborted);
@@ -615,16 +661,15 @@ impl MonoTime {
         *EPOCH
     }
 
-    fn now() -> Self {
-        let ns = Instant::now()
-            .saturating_duration_since(Self::epoch())
-            .as_nanos();
+    fn at(t: Instant) -> Self {
+        let ns = t.saturating_duration_since(Self::epoch()).as_nanos();
         MonoTime(NonZeroU64::MIN.saturating_add(u64::try_from(ns).unwrap_or(u64::MAX)))
     }
 
-    fn elapsed(self) -> Duration {
+    /// The time from this instant to `now`.
+    fn until(self, now: Instant) -> Duration {
         let at = Self::epoch() + Duration::from_nanos(self.0.get() - 1);
-        at.elapsed()
+        now.saturating_duration_since(at)
     }
 }
 
@@ -746,12 +791,13 @@ impl Handler<CallMsg> for CallActor {
     fn handle(&mut self, msg: CallMsg, ctx: &mut Self::Context) {
         match msg {
             CallMsg::Begin(bytes) => {
-                self.on_tcap(ctx, &bytes);
-                self.schedule(ctx);
+                let now = Now::read();
+                self.on_tcap(ctx, &bytes, now);
+                self.schedule(ctx, now);
             }
             CallMsg::Tcap(bytes) => {
                 self.engine.inflight.fetch_sub(1, Ordering::Relaxed);
-                self.on_tcap(ctx, &bytes);
+                self.on_tcap(ctx, &bytes, Now::read());
             }
             CallMsg::Broken => self.lost(ctx, "broken"),
             CallMsg::LinkLost => self.link_gone(ctx),
@@ -878,5 +924,29 @@ mod tests {
             size_of::<CallActor>()
         );
         assert!(fut <= 920, "ContextFut<CallActor>: {fut} bytes");
+    }
+
+    /// The wall clock derived from the monotonic one agrees with the system's and moves with it.
+    #[test]
+    fn event_time_follows_the_wall_clock() {
+        let wall = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+        };
+        let before = wall();
+        let a = Now::read();
+        let after = wall();
+        assert!(
+            before <= a.wall_ms && a.wall_ms <= after,
+            "{before} {a:?} {after}"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        let b = Now::read();
+        let moved = b.wall_ms - a.wall_ms;
+        let took = b.at.duration_since(a.at).as_millis() as u64;
+        assert!(moved.abs_diff(took) <= 1, "{moved} ms against {took} ms");
+        assert!(b.wall_ms <= wall());
     }
 }

@@ -78,7 +78,8 @@ pub struct AccountActor {
     ledger: Ledger,
     directory: Weak<DirInner>,
     last_seq: u64,
-    last_used: Instant,
+    /// A request came since the last idle check (a flag, not a time: no clock read per request).
+    used: bool,
     idle: Duration,
     retired: bool,
     expiry: Option<(UnixSecs, SpawnHandle)>,
@@ -103,7 +104,7 @@ impl AccountActor {
             account,
             ledger,
             directory,
-            last_used: Instant::now(),
+            used: false,
             idle,
             retired: false,
             expiry: None,
@@ -118,14 +119,11 @@ impl AccountActor {
             .account
             .as_ref()
             .is_some_and(|a| !a.reservations.is_empty());
-        let since = self.last_used.elapsed();
-        if holds || since < self.idle {
-            ctx.run_later(
-                self.idle
-                    .saturating_sub(since)
-                    .max(Duration::from_millis(100)),
-                Self::check_idle,
-            );
+        // Checked every `idle`: an actor stops between one and two idle periods after its last
+        // request.
+        if holds || self.used {
+            self.used = false;
+            ctx.run_later(self.idle, Self::check_idle);
             return;
         }
         let d = self.ledger.durable();
@@ -283,7 +281,7 @@ impl Handler<PrepaidOp> for AccountActor {
         if self.retired {
             return MessageResult(Err(Retired));
         }
-        self.last_used = Instant::now();
+        self.used = true;
         MessageResult(Ok(self.prepaid(&msg.0, ctx)))
     }
 }
@@ -295,7 +293,7 @@ impl Handler<PrepaidOps> for AccountActor {
         if self.retired {
             return MessageResult(Err(Retired));
         }
-        self.last_used = Instant::now();
+        self.used = true;
         let mut wait = 0;
         let answers = msg
             .0
@@ -317,7 +315,7 @@ impl Handler<AdminOp> for AccountActor {
         if self.retired {
             return MessageResult(Err(Retired));
         }
-        self.last_used = Instant::now();
+        self.used = true;
         if !self.ledger.is_healthy() {
             return MessageResult(Ok((Err(AdminError::LedgerUnavailable), 0)));
         }

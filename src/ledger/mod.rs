@@ -87,7 +87,8 @@ pub struct LedgerConfig {
     pub preallocate: bool,
     /// Mailbox capacity of each account actor. Default 256.
     pub actor_mailbox: usize,
-    /// An account actor with no reservations stops after this long without requests. Default 60.
+    /// An account actor with no reservations stops once this long has passed without requests
+    /// (checked every this long: it stops within twice this). Default 60.
     pub actor_idle_secs: u64,
     /// Which ledger holds the accounts: `embedded` (default: the journal above, one node) or
     /// `postgres` (shared by several nodes; see `[ledger.postgres]` and docs/deployment.md).
