@@ -325,6 +325,21 @@ async fn suite(p: &Prepaid) -> Vec<String> {
         vec![deduct("NOPE", key(2, 1), 1), ret("NOPE", key(2, 2))],
         vec![Refused(Refusal::UnknownAccount); 2]
     );
+
+    // The way the SCP admits a prepaid call: Authenticate and ApplyFee together. The fee is
+    // applied only if the authentication passes (claim 3): the second pair's ApplyFee alone
+    // would be granted (20 available, 10 needed), but its Authenticate asks for 100.
+    create(p, "S-1C", 50, active, None).await;
+    check_all!(
+        vec![auth("S-1C", 10), apply("S-1C", key(3, 0), 30, 10)],
+        vec![Authenticated { available: 50 }, Granted { granted: 30 }]
+    );
+    st!("S-1C", (50, 30, 1, 0));
+    check_all!(
+        vec![auth("S-1C", 100), apply("S-1C", key(4, 0), 20, 10)],
+        vec![Refused(Refusal::InsufficientBalance); 2]
+    );
+    st!("S-1C", (50, 30, 1, 0));
     st!("S-1", (750, 0, 0, 250));
     check!(apply("S-1", key(2, 0), 100, 10), Granted { granted: 100 });
     check!(apply("S-1", key(2, 0), 100, 10), Granted { granted: 100 });

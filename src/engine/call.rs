@@ -27,7 +27,7 @@ use super::route::{ReplyRoute, RouteError, RoutePath};
 use super::{Engine, Entry, Refusal};
 use crate::config::Treatment;
 use crate::metrics as m;
-use crate::prepaid::PrepaidResponse;
+use crate::prepaid::{PrepaidRequest, PrepaidResponse};
 use crate::service::{Action, Call, CallEvent, DialogueEnd, Op, Outcome};
 
 /// Messages a call actor handles.
@@ -371,27 +371,11 @@ impl CallActor {
                             .map(|resp, act, ctx| act.feed(ctx, CallEvent::Prepaid(resp))),
                     );
                 }
+                Action::Admit { auth, apply } => {
+                    self.ask_pair(ctx, auth, apply, CallEvent::Admitted)
+                }
                 Action::Settle { deduct, ret } => {
-                    let engine = self.engine.clone();
-                    ctx.spawn(
-                        async move {
-                            engine
-                                .services
-                                .accounts
-                                .request_all(vec![deduct, ret])
-                                .await
-                        }
-                        .into_actor(self)
-                        .map(|resps, act, ctx| {
-                            let mut it = resps.into_iter();
-                            let refused = || {
-                                PrepaidResponse::Refused(crate::prepaid::Refusal::LedgerUnavailable)
-                            };
-                            let d = it.next().unwrap_or_else(refused);
-                            let r = it.next().unwrap_or_else(refused);
-                            act.feed(ctx, CallEvent::Settled(d, r))
-                        }),
-                    );
+                    self.ask_pair(ctx, deduct, ret, CallEvent::Settled)
                 }
                 Action::Cdr(cdr) => {
                     let outcome = outcome_label(cdr.outcome);
@@ -413,6 +397,36 @@ impl CallActor {
                 }
             }
         }
+    }
+
+    /// Send two requests of the call on its account to the prepaid logic together (applied in
+    /// order, durable together) and feed both answers back as `event`.
+    fn ask_pair(
+        &mut self,
+        ctx: &mut Context<Self>,
+        first: PrepaidRequest,
+        second: PrepaidRequest,
+        event: fn(PrepaidResponse, PrepaidResponse) -> CallEvent,
+    ) {
+        let engine = self.engine.clone();
+        ctx.spawn(
+            async move {
+                engine
+                    .services
+                    .accounts
+                    .request_all(vec![first, second])
+                    .await
+            }
+            .into_actor(self)
+            .map(move |resps, act, ctx| {
+                let mut it = resps.into_iter();
+                let refused =
+                    || PrepaidResponse::Refused(crate::prepaid::Refusal::LedgerUnavailable);
+                let a = it.next().unwrap_or_else(refused);
+                let b = it.next().unwrap_or_else(refused);
+                act.feed(ctx, event(a, b))
+            }),
+        );
     }
 
     fn send_ops(&mut self, ctx: &mut Context<Self>, ops: &[Op], end: DialogueEnd, now: Instant) {

@@ -389,6 +389,16 @@ impl PrepaidRequest {
         }
     }
 
+    /// In a batch of requests (applied in order), an Authenticate that was refused gates what
+    /// follows it (claim 3: no fee is applied for a caller who failed prepaid authentication):
+    /// this refusal is then the answer of every later request, which is not carried out.
+    pub fn gate(&self, answer: &PrepaidResponse) -> Option<Refusal> {
+        match (self, answer) {
+            (PrepaidRequest::Authenticate { .. }, PrepaidResponse::Refused(r)) => Some(*r),
+            _ => None,
+        }
+    }
+
     /// The one account a batch of requests is about: `Ok(None)` for an empty batch; when the
     /// requests name several accounts (logged), the refusal every one of them gets.
     pub fn batch_account(reqs: &[PrepaidRequest]) -> Result<Option<&AccountId>, Refusal> {

@@ -294,16 +294,20 @@ impl Handler<PrepaidOps> for AccountActor {
             return MessageResult(Err(Retired));
         }
         self.used = true;
-        let mut wait = 0;
-        let answers = msg
-            .0
-            .iter()
-            .map(|req| {
-                let (answer, seq) = self.prepaid(req, ctx);
-                wait = wait.max(seq);
-                answer
-            })
-            .collect();
+        let (mut wait, mut gate) = (0, None);
+        let mut answers = Vec::with_capacity(msg.0.len());
+        for req in &msg.0 {
+            let answer = match gate {
+                Some(r) => PrepaidResponse::Refused(r),
+                None => {
+                    let (answer, seq) = self.prepaid(req, ctx);
+                    wait = wait.max(seq);
+                    answer
+                }
+            };
+            gate = gate.or_else(|| req.gate(&answer));
+            answers.push(answer);
+        }
         MessageResult(Ok((answers, wait)))
     }
 }

@@ -671,9 +671,14 @@ async fn run_tx(conn: &mut Conn, jobs: &[Job], rules: &Rules) -> Result<Vec<Answ
         answers.push(match j {
             Job::Op(req, _) => Answer::Op(op_in_tx(&t, &conn.st, req, rules).await?),
             Job::Ops(reqs, _) => {
-                let mut v = Vec::with_capacity(reqs.len());
+                let (mut v, mut gate) = (Vec::with_capacity(reqs.len()), None);
                 for req in reqs {
-                    v.push(op_in_tx(&t, &conn.st, req, rules).await?);
+                    let answer = match gate {
+                        Some(r) => PrepaidResponse::Refused(r),
+                        None => op_in_tx(&t, &conn.st, req, rules).await?,
+                    };
+                    gate = gate.or_else(|| req.gate(&answer));
+                    v.push(answer);
                 }
                 Answer::Ops(v)
             }

@@ -11,7 +11,8 @@
 //!    member's profile asks (ConnectToResource + PromptAndCollectUserInformation).
 //! 2. Postpaid member (claim 1A): RequestReportBCSMEvent + Connect; CDR at the end.
 //! 3. Prepaid member (claim 1B): Authenticate (claims 3–5) → ApplyFee (claim 6) → RRBE +
-//!    ApplyCharging(the time the grant buys) + Connect. On each ApplyChargingReport with
+//!    ApplyCharging(the time the grant buys) + Connect. The two requests travel together
+//!    ([`Action::Admit`]): the ledger applies the fee only if the authentication passed. On each ApplyChargingReport with
 //!    callActive = TRUE: Reapply (deduct the period, reserve the next slice) → ApplyCharging.
 //! 4. End: Deduct the last period (claim 7), Return the rest and close the reservation
 //!    (claim 8), answer the switch, write the CDR. Unanswered calls deduct nothing. The Deduct
@@ -20,7 +21,7 @@
 //! 5. Lost dialogue (Aborted, Timeout): settled by [`AbortPolicy`]; the reservation is always
 //!    closed.
 //!
-//! At most one prepaid request (or Deduct + Return pair) is outstanding. The switch-facing side and the ledger-facing
+//! At most one prepaid request (or Authenticate + ApplyFee, or Deduct + Return pair) is outstanding. The switch-facing side and the ledger-facing
 //! side progress independently: the switch gets its answer as soon as the call's end is known,
 //! the CDR and [`Action::Done`] come once the reservation is closed.
 
@@ -88,6 +89,8 @@ pub enum CallEvent {
     Prepaid(PrepaidResponse),
     /// The answers to an [`Action::Settle`]: the Deduct's, then the Return's.
     Settled(PrepaidResponse, PrepaidResponse),
+    /// The answers to an [`Action::Admit`]: the Authenticate's, then the ApplyFee's.
+    Admitted(PrepaidResponse, PrepaidResponse),
     /// PromptAndCollectUserInformation result: the digits.
     PinCollected(String),
     /// PromptAndCollectUserInformation failed (error, timeout, no digits).
@@ -221,6 +224,16 @@ pub enum Action {
     },
     /// Send this request to the prepaid logic; feed its answer back as [`CallEvent::Prepaid`].
     Prepaid(PrepaidRequest),
+    /// Claims 3 and 6 in one trip: send the Authenticate and then the ApplyFee to the prepaid
+    /// logic together; it applies the fee only if the authentication passes (otherwise the
+    /// ApplyFee gets the same refusal and changes nothing). Feed both answers back as
+    /// [`CallEvent::Admitted`].
+    Admit {
+        /// Claims 3–5: prepaid service authentication.
+        auth: PrepaidRequest,
+        /// Claim 6: apply for the first slice's fee.
+        apply: PrepaidRequest,
+    },
     /// Send the Deduct and then the Return to the prepaid logic together (applied in this
     /// order, durable together); feed both answers back as [`CallEvent::Settled`].
     Settle {
@@ -260,6 +273,10 @@ enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pending {
     Authenticate,
+    /// Authenticate and ApplyFee (the request kept with it) together.
+    Admit {
+        want: Money,
+    },
     ApplyFee {
         want: Money,
     },
@@ -521,6 +538,7 @@ impl Call {
             }
             CallEvent::Prepaid(resp) => self.on_prepaid(now, resp, out),
             CallEvent::Settled(deducted, returned) => self.on_settled(deducted, returned, out),
+            CallEvent::Admitted(auth, fee) => self.on_admitted(now, auth, fee, out),
             CallEvent::PinCollected(digits) => {
                 if self.phase == Phase::Pin {
                     self.on_pin(now, Some(&digits), out);
@@ -686,41 +704,43 @@ impl Call {
         };
         self.phase = Phase::PrepaidAuth;
         let min = rate.first_unit_cost();
-        self.request(
-            Pending::Authenticate,
-            PrepaidRequest::Authenticate { account, min },
-            out,
-        );
+        let auth = PrepaidRequest::Authenticate {
+            account: account.clone(),
+            min,
+        };
+        match self.fee_request(account, rate) {
+            // The fee is applied only if the authentication passes (see `Action::Admit`).
+            Some((want, apply)) => {
+                self.prepaid_requests = self.prepaid_requests.saturating_add(2);
+                self.pending = Some(Box::new((Pending::Admit { want }, apply.clone())));
+                out.push(Action::Admit { auth, apply });
+            }
+            None => self.request(Pending::Authenticate, auth, out),
+        }
     }
 
-    /// Claim 6: apply for the first slice. A destination that costs nothing at all (toll-free,
-    /// free on-net) needs no fee: the call is connected without ApplyCharging once the account
-    /// passed authentication.
-    fn apply_fee(&mut self, now: Timestamp, out: &mut Vec<Action>) {
-        let (Some(account), Some(rate)) =
-            (self.account.clone(), self.dest.as_ref().map(|d| d.rate))
-        else {
-            return;
-        };
+    /// Claim 6: the ApplyFee for the first slice and what it wants, or `None` for a
+    /// destination that costs nothing at all (toll-free, free on-net): that call is connected
+    /// without ApplyCharging once the account passed authentication.
+    fn fee_request(
+        &mut self,
+        account: AccountId,
+        rate: super::rating::Rate,
+    ) -> Option<(Money, PrepaidRequest)> {
         if rate.price_per_minute <= 0 && rate.setup <= 0 {
-            self.connect(now, out);
-            return;
+            return None;
         }
-        self.phase = Phase::Applying;
         // The ledger grants at least one minor unit; a slice never asks for less.
         let min = rate.first_unit_cost().max(1);
         let want = rate.slice_want(0, self.cfg.slice_seconds).max(min);
         let key = self.next_key();
-        self.request(
-            Pending::ApplyFee { want },
-            PrepaidRequest::ApplyFee {
-                key,
-                account,
-                want,
-                min,
-            },
-            out,
-        );
+        let req = PrepaidRequest::ApplyFee {
+            key,
+            account,
+            want,
+            min,
+        };
+        Some((want, req))
     }
 
     /// The BCSM events a connected call arms (RequestReportBCSMEvent): the failures and the
@@ -860,9 +880,10 @@ impl Call {
         let live = !self.ending;
         match pending {
             Pending::Authenticate => match resp {
+                // Alone only for a destination that needs no fee: connect.
                 R::Authenticated { .. } => {
                     if live {
-                        self.apply_fee(now, out);
+                        self.connect(now, out);
                     }
                 }
                 R::Refused(r) if live => self.prepaid_refused(now, r, false, out),
@@ -977,10 +998,39 @@ impl Call {
                     self.resend(Pending::Return, req, out);
                 }
             }
-            Pending::Settle { .. } => {
+            Pending::Settle { .. } | Pending::Admit { .. } => {
                 self.pending = Some(Box::new((pending, req)));
-                self.unexpected(out, "single answer to a settlement");
+                self.unexpected(out, "single answer to a pair of requests");
             }
+        }
+    }
+
+    /// The answers to an Authenticate + ApplyFee pair: the fee's is booked as an ApplyFee's
+    /// when the authentication passed, else the authentication's refusal ends the call
+    /// (claim 3; the ledger applied nothing).
+    fn on_admitted(
+        &mut self,
+        now: Timestamp,
+        auth: PrepaidResponse,
+        fee: PrepaidResponse,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(&(Pending::Admit { want }, _)) = self.pending.as_deref() else {
+            self.unexpected(out, "admission answer without admission");
+            return;
+        };
+        let Some((_, apply)) = self.pending.take().map(|p| *p) else {
+            return;
+        };
+        if matches!(auth, PrepaidResponse::Authenticated { .. }) {
+            if !self.ending {
+                self.phase = Phase::Applying;
+            }
+            self.pending = Some(Box::new((Pending::ApplyFee { want }, apply)));
+            self.on_prepaid(now, fee, out);
+        } else {
+            self.pending = Some(Box::new((Pending::Authenticate, apply)));
+            self.on_prepaid(now, auth, out);
         }
     }
 

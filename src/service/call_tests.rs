@@ -153,6 +153,11 @@ impl H {
         self.ev(5, CallEvent::Prepaid(r))
     }
 
+    /// The ledger's answers to an Authenticate + ApplyFee pair.
+    fn admitted(&mut self, auth: PrepaidResponse, fee: PrepaidResponse) -> Vec<Action> {
+        self.ev(5, CallEvent::Admitted(auth, fee))
+    }
+
     /// The ledger's answers to a settlement: `deducted`, then `returned`.
     fn settled(&mut self, deducted: Money, returned: Money) -> Vec<Action> {
         self.ev(
@@ -248,27 +253,29 @@ fn postpaid_unanswered_ends_with_continue() {
 #[test]
 fn claim_1b_prepaid_full_call_with_reapply_deduct_return() {
     let (mut h, a) = H::start(&cfg(), 100, BOB, US_FIXED);
-    // Claim 4–5: authentication interface, min = first unit (60 s at 5/min).
+    // Claims 4–5: authentication interface, min = first unit (60 s at 5/min); claim 6:
+    // fee-applying interface, want = the 120 s slice; both in one trip to the ledger, which
+    // applies the fee only if the authentication passes.
     assert_eq!(
         a,
-        vec![Action::Prepaid(PrepaidRequest::Authenticate {
-            account: acc("ACC-1002"),
-            min: 5
-        })]
-    );
-    // Claim 6: fee-applying interface; want = the 120 s slice.
-    let a = h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    assert_eq!(
-        a,
-        vec![Action::Prepaid(PrepaidRequest::ApplyFee {
-            key: key(1, 0),
-            account: acc("ACC-1002"),
-            want: 10,
-            min: 5
-        })]
+        vec![Action::Admit {
+            auth: PrepaidRequest::Authenticate {
+                account: acc("ACC-1002"),
+                min: 5
+            },
+            apply: PrepaidRequest::ApplyFee {
+                key: key(1, 0),
+                account: acc("ACC-1002"),
+                want: 10,
+                min: 5
+            }
+        }]
     );
     // Connected according to the grant: 10 buys 120 s.
-    let a = h.pp(PrepaidResponse::Granted { granted: 10 });
+    let a = h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     assert_eq!(
         a,
         vec![send(vec![arms(), ac(1200, false), connect("14155550000")])]
@@ -318,8 +325,10 @@ fn claim_1b_prepaid_full_call_with_reapply_deduct_return() {
 #[test]
 fn disconnect_before_final_report_waits_for_it() {
     let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    h.pp(PrepaidResponse::Granted { granted: 10 });
+    h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     h.bcsm(1_000, BcsmEvent::Answer);
     let a = h.bcsm(61_000, BcsmEvent::Disconnect { leg: Leg::Called });
     assert!(a.is_empty(), "waits for the final report: {a:?}");
@@ -334,8 +343,10 @@ fn disconnect_before_final_report_waits_for_it() {
 #[test]
 fn disconnect_without_final_report_settles_on_the_wall_clock() {
     let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    h.pp(PrepaidResponse::Granted { granted: 10 });
+    h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     h.bcsm(1_000, BcsmEvent::Answer);
     h.bcsm(50_000, BcsmEvent::Disconnect { leg: Leg::Calling });
     let a = h.ev(2_000, CallEvent::Timeout);
@@ -356,23 +367,21 @@ fn disconnect_without_final_report_settles_on_the_wall_clock() {
 fn last_slice_releases_at_the_limit_with_tone() {
     // Judy has 3; on-net costs 2/min: first unit 2, slice wants 4, grant 3 buys 60 s only.
     let (mut h, a) = H::start(&cfg(), 100, JUDY, "0101");
-    assert_eq!(
-        a,
-        vec![Action::Prepaid(PrepaidRequest::Authenticate {
-            account: acc("ACC-1010"),
-            min: 2
-        })]
-    );
-    let a = h.pp(PrepaidResponse::Authenticated { available: 3 });
     assert!(matches!(
         &a[..],
-        [Action::Prepaid(PrepaidRequest::ApplyFee {
-            want: 4,
-            min: 2,
-            ..
-        })]
+        [Action::Admit {
+            auth: PrepaidRequest::Authenticate { min: 2, .. },
+            apply: PrepaidRequest::ApplyFee {
+                want: 4,
+                min: 2,
+                ..
+            }
+        }]
     ));
-    let a = h.pp(PrepaidResponse::Granted { granted: 3 });
+    let a = h.admitted(
+        PrepaidResponse::Authenticated { available: 3 },
+        PrepaidResponse::Granted { granted: 3 },
+    );
     assert_eq!(a, vec![send(vec![arms(), ac(600, true), connect(ALICE)])]);
     h.bcsm(1_000, BcsmEvent::Answer);
     // The switch releases at the limit and reports.
@@ -395,8 +404,10 @@ fn last_slice_releases_at_the_limit_with_tone() {
 #[test]
 fn reapply_refused_releases_for_credit_and_closes_the_reservation() {
     let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    h.pp(PrepaidResponse::Granted { granted: 10 });
+    h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     h.bcsm(1_000, BcsmEvent::Answer);
     h.report(120_000, 1200, true);
     let a = h.pp(PrepaidResponse::Refused(Refusal::InsufficientBalance));
@@ -419,8 +430,10 @@ fn reapply_refused_releases_for_credit_and_closes_the_reservation() {
 #[test]
 fn reapply_ledger_unavailable_releases_and_deducts_in_settlement() {
     let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    h.pp(PrepaidResponse::Granted { granted: 10 });
+    h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     h.bcsm(1_000, BcsmEvent::Answer);
     h.report(120_000, 1200, true);
     let a = h.pp(PrepaidResponse::Refused(Refusal::LedgerUnavailable));
@@ -472,8 +485,10 @@ fn prepaid_unanswered_returns_everything() {
     ] {
         for report_first in [false, true] {
             let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-            h.pp(PrepaidResponse::Authenticated { available: 5000 });
-            h.pp(PrepaidResponse::Granted { granted: 10 });
+            h.admitted(
+                PrepaidResponse::Authenticated { available: 5000 },
+                PrepaidResponse::Granted { granted: 10 },
+            );
             let mut a = Vec::new();
             if report_first {
                 assert!(h.report(1_000, 0, false).is_empty());
@@ -533,9 +548,16 @@ fn prepaid_auth_failures_get_their_treatment() {
         let (mut h, a) = H::start(&cfg(), 100, who, US_FIXED);
         assert!(matches!(
             &a[..],
-            [Action::Prepaid(PrepaidRequest::Authenticate { .. })]
+            [Action::Admit {
+                auth: PrepaidRequest::Authenticate { .. },
+                apply: PrepaidRequest::ApplyFee { .. }
+            }]
         ));
-        let a = h.pp(PrepaidResponse::Refused(refusal));
+        // The ledger refused the authentication, so it refused the fee the same way.
+        let a = h.admitted(
+            PrepaidResponse::Refused(refusal),
+            PrepaidResponse::Refused(refusal),
+        );
         assert_eq!(
             a,
             vec![send(vec![
@@ -554,7 +576,8 @@ fn prepaid_auth_failures_get_their_treatment() {
         );
         assert_eq!(c.outcome, outcome);
         assert_eq!(c.release_cause, Some(cause));
-        assert_eq!(c.prepaid_requests, 1);
+        // Authenticate and ApplyFee, sent together.
+        assert_eq!(c.prepaid_requests, 2);
         assert_eq!(c.reserved, 0);
     }
 }
@@ -562,8 +585,10 @@ fn prepaid_auth_failures_get_their_treatment() {
 #[test]
 fn apply_fee_refused_gets_credit_exhausted_treatment() {
     let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    let a = h.pp(PrepaidResponse::Refused(Refusal::InsufficientBalance));
+    let a = h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Refused(Refusal::InsufficientBalance),
+    );
     assert_eq!(
         a,
         vec![send(vec![
@@ -587,7 +612,10 @@ fn treatment_without_announcement_releases_at_once() {
         cause: 57,
     };
     let (mut h, _) = H::start(&c, 100, GRACE, US_FIXED);
-    let a = h.pp(PrepaidResponse::Refused(Refusal::Suspended));
+    let a = h.admitted(
+        PrepaidResponse::Refused(Refusal::Suspended),
+        PrepaidResponse::Refused(Refusal::Suspended),
+    );
     assert_eq!(without_cdr(a), vec![end(vec![release(57)]), Action::Done]);
 }
 
@@ -674,21 +702,26 @@ fn claim_2_pin_off_net_only_then_prepaid() {
     let (_, a) = H::start(&cfg(), 100, FRANK, "0101");
     assert!(matches!(
         &a[..],
-        [Action::Prepaid(PrepaidRequest::Authenticate { .. })]
+        [Action::Admit {
+            auth: PrepaidRequest::Authenticate { .. },
+            ..
+        }]
     ));
     // Off-net: PIN, then prepaid authentication, then DFC before the connect.
     let (mut h, a) = H::start(&cfg(), 100, FRANK, US_FIXED);
     assert!(matches!(&a[..], [Action::Send { ops, .. }] if ops[0] == Op::ConnectToResource));
     let a = h.ev(4_000, CallEvent::PinCollected("4711".into()));
-    assert_eq!(
-        a,
-        vec![Action::Prepaid(PrepaidRequest::Authenticate {
-            account: acc("ACC-1006"),
-            min: 5
-        })]
+    assert!(matches!(
+        &a[..],
+        [Action::Admit {
+            auth: PrepaidRequest::Authenticate { min: 5, .. },
+            apply: PrepaidRequest::ApplyFee { want: 10, .. }
+        }]
+    ));
+    let a = h.admitted(
+        PrepaidResponse::Authenticated { available: 10_000 },
+        PrepaidResponse::Granted { granted: 10 },
     );
-    h.pp(PrepaidResponse::Authenticated { available: 10_000 });
-    let a = h.pp(PrepaidResponse::Granted { granted: 10 });
     assert_eq!(
         a,
         vec![send(vec![
@@ -704,7 +737,10 @@ fn claim_2_pin_off_net_only_then_prepaid() {
 fn prepaid_refusal_after_pin_plays_on_the_connected_resource() {
     let (mut h, _) = H::start(&cfg(), 100, FRANK, US_FIXED);
     h.ev(4_000, CallEvent::PinCollected("4711".into()));
-    let a = h.pp(PrepaidResponse::Refused(Refusal::Expired));
+    let a = h.admitted(
+        PrepaidResponse::Refused(Refusal::Expired),
+        PrepaidResponse::Refused(Refusal::Expired),
+    );
     assert_eq!(
         a,
         vec![send(vec![Op::PlayAnnouncement {
@@ -752,8 +788,10 @@ fn unknown_service_key() {
 
 fn answered_bob(c: &ServiceConfig) -> H {
     let (mut h, _) = H::start(c, 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
-    h.pp(PrepaidResponse::Granted { granted: 10 });
+    h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     h.bcsm(1_000, BcsmEvent::Answer);
     h
 }
@@ -815,9 +853,11 @@ fn charge_known_is_capped_at_the_period_and_reservation() {
 #[test]
 fn abort_while_applying_closes_the_late_grant() {
     let (mut h, _) = H::start(&cfg(), 100, BOB, US_FIXED);
-    h.pp(PrepaidResponse::Authenticated { available: 5000 });
     assert!(h.ev(10, CallEvent::Aborted).is_empty());
-    let a = h.pp(PrepaidResponse::Granted { granted: 10 });
+    let a = h.admitted(
+        PrepaidResponse::Authenticated { available: 5000 },
+        PrepaidResponse::Granted { granted: 10 },
+    );
     assert_eq!(
         a,
         vec![Action::Prepaid(PrepaidRequest::Return {
@@ -1161,6 +1201,14 @@ fn run_call(
                     let r = ledger.handle(&ret);
                     queue.insert(0, CallEvent::Settled(d, r));
                 }
+                Action::Admit { auth, apply } => {
+                    let a = ledger.handle(&auth);
+                    let f = match auth.gate(&a) {
+                        Some(r) => PrepaidResponse::Refused(r),
+                        None => ledger.handle(&apply),
+                    };
+                    queue.insert(0, CallEvent::Admitted(a, f));
+                }
                 Action::Cdr(c) => cdr = Some(*c),
                 Action::Done => {}
                 Action::Unexpected(k) => panic!("unexpected {k}"),
@@ -1456,19 +1504,43 @@ fn arb_initial() -> impl Strategy<Value = CallEvent> {
     })
 }
 
-/// The prepaid requests an action carries: one, or the settlement's Deduct and Return.
+/// The prepaid requests an action carries: one, the admission's Authenticate and ApplyFee,
+/// or the settlement's Deduct and Return.
 fn requests_of(a: &Action) -> Option<Vec<PrepaidRequest>> {
     match a {
         Action::Prepaid(r) => Some(vec![r.clone()]),
+        Action::Admit { auth, apply } => Some(vec![auth.clone(), apply.clone()]),
         Action::Settle { deduct, ret } => Some(vec![deduct.clone(), ret.clone()]),
         _ => None,
     }
 }
 
+/// The ledger's answers to [`requests_of`]'s requests, as the real ledger gives them to a pair:
+/// in order, nothing after a refused Authenticate.
+fn answer_all(l: &mut FakeLedger, reqs: &[PrepaidRequest]) -> Vec<PrepaidResponse> {
+    let mut gate = None;
+    reqs.iter()
+        .map(|r| {
+            let a = match gate {
+                Some(refusal) => PrepaidResponse::Refused(refusal),
+                None => l.handle(r),
+            };
+            gate = gate.or_else(|| r.gate(&a));
+            a
+        })
+        .collect()
+}
+
 /// The event carrying the answers to [`requests_of`]'s requests.
-fn answers_event(mut answers: Vec<PrepaidResponse>) -> CallEvent {
+fn answers_event(reqs: &[PrepaidRequest], mut answers: Vec<PrepaidResponse>) -> CallEvent {
     match (answers.pop(), answers.pop()) {
-        (Some(ret), Some(deducted)) => CallEvent::Settled(deducted, ret),
+        (Some(second), Some(first)) => {
+            if matches!(reqs.first(), Some(PrepaidRequest::Authenticate { .. })) {
+                CallEvent::Admitted(first, second)
+            } else {
+                CallEvent::Settled(first, second)
+            }
+        }
         (Some(one), None) => CallEvent::Prepaid(one),
         _ => CallEvent::Prepaid(PrepaidResponse::Refused(Refusal::LedgerUnavailable)),
     }
@@ -1484,11 +1556,11 @@ fn drain(
 ) {
     for _ in 0..100 {
         let Some(reqs) = pending.take() else { break };
-        let answers = reqs
-            .into_iter()
-            .map(|req| match ledger {
-                Some(l) => l.handle(&req),
-                None => match req {
+        let answers = match ledger {
+            Some(l) => answer_all(l, &reqs),
+            None => reqs
+                .iter()
+                .map(|req| match *req {
                     PrepaidRequest::Authenticate { .. } => {
                         PrepaidResponse::Authenticated { available: 0 }
                     }
@@ -1500,12 +1572,12 @@ fn drain(
                         PrepaidResponse::Deducted { amount: used }
                     }
                     PrepaidRequest::Return { .. } => PrepaidResponse::Returned { amount: 0 },
-                },
-            })
-            .collect();
+                })
+                .collect(),
+        };
         *now += 1;
         let mut out = Vec::new();
-        call.handle(*now, answers_event(answers), &mut out);
+        call.handle(*now, answers_event(&reqs, answers), &mut out);
         pending = out.iter().find_map(requests_of);
     }
 }
@@ -1524,6 +1596,7 @@ proptest! {
                 3 => arb_ssp_event(),
                 2 => arb_response().prop_map(CallEvent::Prepaid),
                 1 => (arb_response(), arb_response()).prop_map(|(d, r)| CallEvent::Settled(d, r)),
+                1 => (arb_response(), arb_response()).prop_map(|(a, f)| CallEvent::Admitted(a, f)),
             ],
             0..40),
         dts in prop::collection::vec(0u64..200_000, 40),
@@ -1579,8 +1652,8 @@ proptest! {
             now += dt;
             if answer_first {
                 if let (Some(reqs), Some(l)) = (outstanding.take(), ledger.as_mut()) {
-                    let answers = reqs.iter().map(|r| l.handle(r)).collect();
-                    call.handle(now, answers_event(answers), &mut out);
+                    let answers = answer_all(l, &reqs);
+                    call.handle(now, answers_event(&reqs, answers), &mut out);
                     take(&mut out, &mut outstanding, &mut all);
                 }
             }
