@@ -90,7 +90,7 @@ impl CdrSink {
     pub fn write(&self, record: Box<dyn Record>) {
         if let Some(tx) = &self.tx {
             if tx.send(Cmd::Record(record)).is_ok() {
-                crate::metrics::count(crate::metrics::CDRS_WRITTEN, &[], 1);
+                crate::metrics::count!(crate::metrics::CDRS_WRITTEN, [], 1);
             }
         }
     }

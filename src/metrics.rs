@@ -5,8 +5,6 @@
 //! `docs/metrics.md` is the operator's catalogue of the same list; a test keeps the two equal.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use metrics::{
@@ -379,139 +377,166 @@ fn page_size() -> u64 {
     *PAGE.get_or_init(|| sysconf(libc::_SC_PAGESIZE, 4096))
 }
 
-// ------------------------------------------------------------------ per-thread handle cache
+// ------------------------------------------------------------------ per-site handle cache
 //
 // `metrics::counter!(NAME, "k" => v)` builds a key and looks it up in the recorder's shared
 // registry on every call: hashing, comparing label strings and an `Arc` clone and drop. The
-// hot paths count some thirty events per call, so they go through [`count`], [`gauge_add`] and
-// [`observe`] instead: the handle is looked up once per thread and label values (always
-// `'static` strings here) and kept in a small thread-local map keyed by the strings' addresses.
-// Identical strings at two addresses only make two entries for the same series.
+// hot paths count some twenty-five events per call, so they go through [`count!`],
+// [`observe!`] and [`gauge_add!`] instead: each call site keeps, per thread, the handles of
+// the label values it has seen (always `'static` strings here, from small fixed sets),
+// recognised by the strings' addresses, so an event costs a few comparisons and the
+// handle's own atomic update. Identical strings at two addresses only make two entries for
+// the same series.
 
-/// Label values, by address and length, and the name: identifies a series cheaply.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct SiteKey([usize; 8]);
+/// The handles one call site has used on this thread, by the addresses and lengths of their
+/// label values (up to [`SITE_LABELS`] labels; more go to the registry each time).
+pub struct Site<H> {
+    seen: RefCell<Vec<([usize; 2 * SITE_LABELS], H)>>,
+}
 
-impl std::hash::Hash for SiteKey {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        // Word by word (an integer slice would be hashed as one byte string).
-        for w in self.0 {
-            h.write_usize(w);
+/// Most labels a cached site has.
+pub const SITE_LABELS: usize = 3;
+
+/// Most label combinations a site caches (the sets are small; this only bounds a mistake).
+const SITE_ENTRIES: usize = 64;
+
+impl<H> Site<H> {
+    /// An empty cache (a `thread_local!` per call site; see [`count!`]).
+    pub const fn new() -> Self {
+        Site {
+            seen: RefCell::new(Vec::new()),
         }
     }
 }
 
-impl SiteKey {
-    /// The key, or `None` for more than three labels (then the registry is asked directly).
-    fn new(name: &'static str, labels: &[(&'static str, &'static str)]) -> Option<SiteKey> {
-        if labels.len() > 3 {
-            return None;
-        }
-        let mut k = [0usize; 8];
-        k[0] = name.as_ptr() as usize;
-        k[1] = name.len();
-        for (i, (_, v)) in labels.iter().enumerate() {
-            k[2 + 2 * i] = v.as_ptr() as usize;
-            k[3 + 2 * i] = v.len();
-        }
-        Some(SiteKey(k))
+impl<H> Default for Site<H> {
+    fn default() -> Self {
+        Self::new()
     }
-}
-
-/// Multiply-rotate hashing of a few words (the keys are addresses, not attacker input).
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(w));
-        }
-    }
-    fn write_usize(&mut self, w: usize) {
-        self.write_u64(w as u64);
-    }
-    fn write_u64(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type Sites<H> = RefCell<HashMap<SiteKey, H, BuildHasherDefault<WordHasher>>>;
-
-thread_local! {
-    static COUNTERS: Sites<Counter> = RefCell::default();
-    static GAUGES: Sites<Gauge> = RefCell::default();
-    static HISTOGRAMS: Sites<Histogram> = RefCell::default();
 }
 
 fn to_labels(labels: &[(&'static str, &'static str)]) -> Vec<Label> {
     labels.iter().map(|&(k, v)| Label::new(k, v)).collect()
 }
 
-/// Run `f` on the cached handle of a series, creating it with `make` the first time. Before
+/// Run `f` on the site's handle for these label values, made with `make` the first time. Before
 /// [`install`] nothing is recorded or cached (a handle taken then would stay a no-op).
-fn with_site<H>(
-    sites: &'static std::thread::LocalKey<Sites<H>>,
-    name: &'static str,
+fn at_site<H>(
+    site: &'static std::thread::LocalKey<Site<H>>,
     labels: &[(&'static str, &'static str)],
     make: impl FnOnce(Vec<Label>) -> H,
     f: impl FnOnce(&H),
 ) {
     if HANDLE.get().is_none() {
         // No recorder (install() is the only place one is set): every series is a no-op, and
-        // building its key would cost more than the event (bench-ledger, tests).
+        // finding its handle would cost more than the event (bench-ledger, tests).
         return;
     }
-    let Some(key) = SiteKey::new(name, labels) else {
+    if labels.len() > SITE_LABELS {
         return f(&make(to_labels(labels)));
-    };
-    sites.with(|s| {
-        if let Some(h) = s.borrow().get(&key) {
+    }
+    let mut key = [0usize; 2 * SITE_LABELS];
+    for (i, (_, v)) in labels.iter().enumerate() {
+        key[2 * i] = v.as_ptr() as usize;
+        key[2 * i + 1] = v.len();
+    }
+    site.with(|s| {
+        // Word by word, inline (comparing the arrays whole calls `memcmp`).
+        let same = |k: &[usize; 2 * SITE_LABELS]| k.iter().zip(&key).all(|(a, b)| a == b);
+        if let Some((_, h)) = s.seen.borrow().iter().find(|(k, _)| same(k)) {
             return f(h);
         }
         let h = make(to_labels(labels));
         f(&h);
-        s.borrow_mut().insert(key, h);
+        let mut seen = s.seen.borrow_mut();
+        if seen.len() < SITE_ENTRIES {
+            seen.push((key, h));
+        }
     })
 }
 
-/// Add `n` to the counter `name` with these labels.
-pub fn count(name: &'static str, labels: &[(&'static str, &'static str)], n: u64) {
-    with_site(
-        &COUNTERS,
-        name,
+/// Add `n` to the counter `name` with these labels, through `site` (see [`count!`]).
+pub fn count_at(
+    site: &'static std::thread::LocalKey<Site<Counter>>,
+    name: &'static str,
+    labels: &[(&'static str, &'static str)],
+    n: u64,
+) {
+    at_site(
+        site,
         labels,
         |l| metrics::counter!(name, l),
         |c| c.increment(n),
     );
 }
 
-/// Add `delta` (may be negative) to the gauge `name` with these labels.
-pub fn gauge_add(name: &'static str, labels: &[(&'static str, &'static str)], delta: f64) {
-    with_site(
-        &GAUGES,
-        name,
+/// Add `delta` (may be negative) to the gauge `name` with these labels (see [`gauge_add!`]).
+pub fn gauge_add_at(
+    site: &'static std::thread::LocalKey<Site<Gauge>>,
+    name: &'static str,
+    labels: &[(&'static str, &'static str)],
+    delta: f64,
+) {
+    at_site(
+        site,
         labels,
         |l| metrics::gauge!(name, l),
         |g| g.increment(delta),
     );
 }
 
-/// Record `v` in the histogram `name` with these labels.
-pub fn observe(name: &'static str, labels: &[(&'static str, &'static str)], v: f64) {
-    with_site(
-        &HISTOGRAMS,
-        name,
+/// Record `v` in the histogram `name` with these labels (see [`observe!`]).
+pub fn observe_at(
+    site: &'static std::thread::LocalKey<Site<Histogram>>,
+    name: &'static str,
+    labels: &[(&'static str, &'static str)],
+    v: f64,
+) {
+    at_site(
+        site,
         labels,
         |l| metrics::histogram!(name, l),
         |h| h.record(v),
     );
 }
+
+/// `count!(NAME, [("label", value), …], n)`: add `n` to a counter, its handle cached at this
+/// call site (one metric name per site).
+macro_rules! count {
+    ($name:expr, [$($label:expr),* $(,)?], $n:expr $(,)?) => {{
+        ::std::thread_local! {
+            static SITE: $crate::metrics::Site<::metrics::Counter> =
+                const { $crate::metrics::Site::new() };
+        }
+        $crate::metrics::count_at(&SITE, $name, &[$($label),*], $n)
+    }};
+}
+
+/// `gauge_add!(NAME, [("label", value), …], delta)`: move a gauge, its handle cached at this
+/// call site.
+macro_rules! gauge_add {
+    ($name:expr, [$($label:expr),* $(,)?], $delta:expr $(,)?) => {{
+        ::std::thread_local! {
+            static SITE: $crate::metrics::Site<::metrics::Gauge> =
+                const { $crate::metrics::Site::new() };
+        }
+        $crate::metrics::gauge_add_at(&SITE, $name, &[$($label),*], $delta)
+    }};
+}
+
+/// `observe!(NAME, [("label", value), …], v)`: record in a histogram, its handle cached at
+/// this call site.
+macro_rules! observe {
+    ($name:expr, [$($label:expr),* $(,)?], $v:expr $(,)?) => {{
+        ::std::thread_local! {
+            static SITE: $crate::metrics::Site<::metrics::Histogram> =
+                const { $crate::metrics::Site::new() };
+        }
+        $crate::metrics::observe_at(&SITE, $name, &[$($label),*], $v)
+    }};
+}
+
+pub(crate) use {count, gauge_add, observe};
 
 #[cfg(test)]
 mod tests {
@@ -520,16 +545,19 @@ mod tests {
     #[test]
     fn cached_handles_reach_the_registry() {
         let handle = install();
-        count(CALLS, &[("outcome", "cache_test")], 2);
-        count(CALLS, &[("outcome", "cache_test")], 3);
+        for n in [2, 3] {
+            count!(CALLS, [("outcome", "cache_test")], n);
+        }
         // The same label value at another address is the same series.
         let elsewhere: &'static str = String::from("cache_test").leak();
-        count(CALLS, &[("outcome", elsewhere)], 1);
-        gauge_add(MAILBOX_DEPTH, &[("actor", "cache_test")], 4.0);
-        gauge_add(MAILBOX_DEPTH, &[("actor", "cache_test")], -1.5);
-        observe(CALL_DURATION_SECONDS, &[], 12.0);
+        for outcome in ["cache_test", elsewhere] {
+            count!(CALLS, [("outcome", outcome)], 1);
+        }
+        gauge_add!(MAILBOX_DEPTH, [("actor", "cache_test")], 4.0);
+        gauge_add!(MAILBOX_DEPTH, [("actor", "cache_test")], -1.5);
+        observe!(CALL_DURATION_SECONDS, [], 12.0);
         // From another thread: its own cache, the same series.
-        std::thread::spawn(|| count(CALLS, &[("outcome", "cache_test")], 10))
+        std::thread::spawn(|| count!(CALLS, [("outcome", "cache_test")], 9))
             .join()
             .unwrap();
         let text = handle.render();
@@ -556,7 +584,7 @@ mod tests {
             .any(|c| c.trim() == "metrics-upkeep");
         assert!(upkeep, "the upkeep thread runs");
         for _ in 0..1000 {
-            observe(LEDGER_FSYNC_SECONDS, &[], 0.0002);
+            observe!(LEDGER_FSYNC_SECONDS, [], 0.0002);
         }
         // After a fold the samples are in the buckets, none lost.
         std::thread::sleep(UPKEEP_EVERY * 2);

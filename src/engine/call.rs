@@ -194,8 +194,8 @@ impl CallActor {
             engine.table.remove(&key);
             return;
         }
-        m::gauge_add(m::TCAP_DIALOGUES_ACTIVE, &[], 1.0);
-        m::count(m::TCAP_DIALOGUES_BEGUN, &[], 1);
+        m::gauge_add!(m::TCAP_DIALOGUES_ACTIVE, [], 1.0);
+        m::count!(m::TCAP_DIALOGUES_BEGUN, [], 1);
     }
 
     /// The call's log span (`call` with its id, local transaction id and service key), made
@@ -246,9 +246,9 @@ impl CallActor {
                 }
                 Step::Done(id) => self.dialogue.release_invoke(id),
                 Step::Reject(id, p) => {
-                    m::count(
+                    m::count!(
                         m::DECODE_ERRORS,
-                        &[("layer", "cap"), ("reason", "rejected")],
+                        [("layer", "cap"), ("reason", "rejected")],
                         1,
                     );
                     let _ = self.dialogue.send_reject(Some(id), Problem::Invoke(p));
@@ -259,7 +259,7 @@ impl CallActor {
                     self.steps_event(ctx, ev, now);
                 }
                 Step::PeerGone(why) => {
-                    m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", why)], 1);
+                    m::count!(m::TCAP_DIALOGUES_ABORTED, [("cause", why)], 1);
                     self.gone = true;
                     self.feed_at(ctx, CallEvent::Aborted, now);
                 }
@@ -270,7 +270,7 @@ impl CallActor {
 
     fn steps_event(&mut self, ctx: &mut Context<Self>, ev: CallEvent, now: Now) {
         if let CallEvent::Initial(ref req) = ev {
-            m::count(m::CALL_ATTEMPTS, &[], 1);
+            m::count!(m::CALL_ATTEMPTS, [], 1);
             self.service_key = Some(req.service_key);
             tracing::debug!(
                 parent: &self.span(),
@@ -305,7 +305,7 @@ impl CallActor {
         req: &crate::service::InitialRequest,
         now: Now,
     ) {
-        m::count(m::CALLS, &[("outcome", "unknown_service_key")], 1);
+        m::count!(m::CALLS, [("outcome", "unknown_service_key")], 1);
         let (op, release_cause) = match self.engine.config.services.unknown_key_treatment {
             Treatment::Continue => (Op::Continue, None),
             Treatment::Release { cause } => (Op::ReleaseCall { cause }, Some(cause)),
@@ -379,11 +379,11 @@ impl CallActor {
                 }
                 Action::Cdr(cdr) => {
                     let outcome = outcome_label(cdr.outcome);
-                    m::count(m::CALLS, &[("outcome", outcome)], 1);
+                    m::count!(m::CALLS, [("outcome", outcome)], 1);
                     if cdr.answered_100ms > 0 {
-                        m::observe(
+                        m::observe!(
                             m::CALL_DURATION_SECONDS,
-                            &[],
+                            [],
                             cdr.answered_100ms as f64 / 10.0,
                         );
                     }
@@ -457,9 +457,9 @@ impl CallActor {
                     if code == OpCode::PROMPT_AND_COLLECT_USER_INFORMATION {
                         self.pin_invoke = Some(id);
                     }
-                    m::count(
+                    m::count!(
                         m::CAP_OPERATIONS,
-                        &[
+                        [
                             ("operation", code.name().unwrap_or("other")),
                             ("direction", "out"),
                         ],
@@ -497,22 +497,18 @@ impl CallActor {
         match r {
             Ok(true) => {
                 if let Some(received) = self.setup.take() {
-                    m::observe(
-                        m::CALL_SETUP_SECONDS,
-                        &[],
-                        received.until(now).as_secs_f64(),
-                    );
+                    m::observe!(m::CALL_SETUP_SECONDS, [], received.until(now).as_secs_f64(),);
                 }
                 if end == DialogueEnd::End {
-                    m::count(m::TCAP_DIALOGUES_ENDED, &[], 1);
+                    m::count!(m::TCAP_DIALOGUES_ENDED, [], 1);
                 }
                 if let Err(e) = self.reply(out, scratch) {
                     tracing::debug!(parent: &self.span(), error = %e, "reply not sent");
                     return false;
                 }
-                m::count(
+                m::count!(
                     m::LAYER_MESSAGES,
-                    &[("layer", "tcap"), ("type", label), ("direction", "out")],
+                    [("layer", "tcap"), ("type", label), ("direction", "out")],
                     1,
                 );
             }
@@ -534,7 +530,7 @@ impl CallActor {
     fn link_gone(&mut self, ctx: &mut Context<Self>) {
         if !self.gone {
             self.gone = true;
-            m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", "link_lost")], 1);
+            m::count!(m::TCAP_DIALOGUES_ABORTED, [("cause", "link_lost")], 1);
             self.feed(ctx, CallEvent::Aborted);
         }
     }
@@ -542,7 +538,7 @@ impl CallActor {
     fn lost(&mut self, ctx: &mut Context<Self>, cause: &'static str) {
         if !self.gone {
             self.gone = true;
-            m::count(m::TCAP_DIALOGUES_ABORTED, &[("cause", cause)], 1);
+            m::count!(m::TCAP_DIALOGUES_ABORTED, [("cause", cause)], 1);
             self.feed(ctx, CallEvent::Aborted);
         }
     }
@@ -588,7 +584,7 @@ impl CallActor {
             while let Some(ev) = self.dialogue.handle_timeout(now.at) {
                 match ev {
                     TcEvent::IdleTimeout => {
-                        m::count(m::TCAP_DIALOGUES_TIMED_OUT, &[], 1);
+                        m::count!(m::TCAP_DIALOGUES_TIMED_OUT, [], 1);
                         let mut bufs = BUFFERS.take();
                         bufs.out.clear();
                         if let Ok(true) =
@@ -718,9 +714,9 @@ fn step_of(dialect: Dialect, pin_invoke: Option<InvokeId>, ev: TcEvent<'_>) -> S
                 return Step::Reject(invoke_id, InvokeProblem::UNRECOGNIZED_OPERATION);
             };
             let op = OpCode(code);
-            m::count(
+            m::count!(
                 m::CAP_OPERATIONS,
-                &[
+                [
                     ("operation", op.name().unwrap_or("other")),
                     ("direction", "in"),
                 ],
@@ -732,9 +728,9 @@ fn step_of(dialect: Dialect, pin_invoke: Option<InvokeId>, ev: TcEvent<'_>) -> S
                 Ok(Incoming::ActivityTest) => Step::ActivityTest(invoke_id),
                 Ok(Incoming::Ignored(_)) => Step::Done(invoke_id),
                 Err(e) => {
-                    m::count(
+                    m::count!(
                         m::DECODE_ERRORS,
-                        &[("layer", "cap"), ("reason", "argument")],
+                        [("layer", "cap"), ("reason", "argument")],
                         1,
                     );
                     let problem = match e {
@@ -795,7 +791,7 @@ impl Actor for CallActor {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.engine.table.remove(&self.tid());
-        m::gauge_add(m::TCAP_DIALOGUES_ACTIVE, &[], -1.0);
+        m::gauge_add!(m::TCAP_DIALOGUES_ACTIVE, [], -1.0);
     }
 }
 
@@ -854,12 +850,12 @@ pub fn refuse(
     for id in ids {
         dialogue.release_invoke(id);
     }
-    m::count(m::CALL_ATTEMPTS, &[], 1);
+    m::count!(m::CALL_ATTEMPTS, [], 1);
     let cfg = &engine.config.engine;
     let mut param = BytesMut::with_capacity(128);
     let timeout = Duration::from_secs(1);
     if why == Refusal::Overload {
-        m::count(m::ADMISSION_REJECTIONS, &[], 1);
+        m::count!(m::ADMISSION_REJECTIONS, [], 1);
         let cause = match cfg.overload_treatment {
             Treatment::Release { cause } => cause,
             Treatment::Continue => 42,
@@ -884,7 +880,7 @@ pub fn refuse(
                     )
                     .is_ok()
                 {
-                    m::count(m::CALLGAPS_SENT, &[], 1);
+                    m::count!(m::CALLGAPS_SENT, [], 1);
                 }
             }
         }
@@ -912,7 +908,7 @@ pub fn refuse(
         Refusal::Overload => "overload",
         Refusal::Draining => "draining",
     };
-    m::count(m::CALLS, &[("outcome", label)], 1);
+    m::count!(m::CALLS, [("outcome", label)], 1);
 }
 
 #[cfg(test)]

@@ -38,9 +38,9 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
     let decoded = match Message::decode(&msg.tcap) {
         Ok(d) => d,
         Err(e) => {
-            m::count(
+            m::count!(
                 m::DECODE_ERRORS,
-                &[("layer", "tcap"), ("reason", "transaction")],
+                [("layer", "tcap"), ("reason", "transaction")],
                 1,
             );
             tracing::debug!(error = %e, "malformed TCAP transaction portion");
@@ -58,9 +58,9 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
         }
     };
     let kind = decoded.message_type();
-    m::count(
+    m::count!(
         m::LAYER_MESSAGES,
-        &[
+        [
             ("layer", "tcap"),
             ("type", type_label(kind)),
             ("direction", "in"),
@@ -74,9 +74,9 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
             let dialogue = match Dialogue::on_begin(now, tid, begin, &engine.tcap) {
                 Ok(d) => d,
                 Err(abort) => {
-                    m::count(
+                    m::count!(
                         m::TCAP_DIALOGUES_ABORTED,
-                        &[("cause", "ac_not_supported")],
+                        [("cause", "ac_not_supported")],
                         1,
                     );
                     let mut out = BytesMut::with_capacity(64);
@@ -101,9 +101,9 @@ pub fn inbound(engine: &Arc<Engine>, msg: Inbound) {
                     entry.addr.do_send(CallMsg::Tcap(msg.tcap));
                 }
                 None => {
-                    m::count(
+                    m::count!(
                         m::DECODE_ERRORS,
-                        &[("layer", "tcap"), ("reason", "unknown_transaction")],
+                        [("layer", "tcap"), ("reason", "unknown_transaction")],
                         1,
                     );
                     if let Some(abort) = unknown_transaction_abort(&decoded) {
@@ -125,9 +125,9 @@ pub(super) fn send_raw(route: &ReplyRoute, tcap: &[u8], label: &'static str) {
     let mut scratch = BytesMut::with_capacity(tcap.len() + 64);
     match route.send(tcap, &mut scratch) {
         Ok(()) => {
-            m::count(
+            m::count!(
                 m::LAYER_MESSAGES,
-                &[("layer", "tcap"), ("type", label), ("direction", "out")],
+                [("layer", "tcap"), ("type", label), ("direction", "out")],
                 1,
             );
         }

@@ -97,8 +97,8 @@ impl Link {
 
     fn set_state(&mut self, label: &'static str) {
         if self.label != label {
-            m::gauge_add(m::M3UA_LINKS, &[("state", self.label)], -1.0);
-            m::gauge_add(m::M3UA_LINKS, &[("state", label)], 1.0);
+            m::gauge_add!(m::M3UA_LINKS, [("state", self.label)], -1.0);
+            m::gauge_add!(m::M3UA_LINKS, [("state", label)], 1.0);
             self.label = label;
         }
     }
@@ -151,9 +151,9 @@ impl Link {
                 self.set_state("down");
             }
             M3uaEvent::PeerViolation { code, cause, .. } => {
-                m::count(
+                m::count!(
                     m::DECODE_ERRORS,
-                    &[("layer", "m3ua"), ("reason", m3ua_reason(code))],
+                    [("layer", "m3ua"), ("reason", m3ua_reason(code))],
                     1,
                 );
                 tracing::warn!(link = self.tx.id, %peer, ?code, ?cause, "M3UA peer violation");
@@ -171,9 +171,9 @@ impl Link {
     fn on_data(&mut self, ind: strowger_m3ua::DataIndication) {
         let engine = &self.engine;
         if !engine.point_code_allowed(ind.opc) {
-            m::count(
+            m::count!(
                 m::DECODE_ERRORS,
-                &[("layer", "m3ua"), ("reason", "opc_not_allowed")],
+                [("layer", "m3ua"), ("reason", "opc_not_allowed")],
                 1,
             );
             tracing::warn!(
@@ -184,9 +184,9 @@ impl Link {
             return;
         }
         if ind.si != strowger_m3ua::SI_SCCP {
-            m::count(
+            m::count!(
                 m::DECODE_ERRORS,
-                &[("layer", "m3ua"), ("reason", "not_sccp")],
+                [("layer", "m3ua"), ("reason", "not_sccp")],
                 1,
             );
             return;
@@ -194,9 +194,9 @@ impl Link {
         let sccp = match SccpMessage::decode(&ind.user_data) {
             Ok(s) => s,
             Err(e) => {
-                m::count(
+                m::count!(
                     m::DECODE_ERRORS,
-                    &[("layer", "sccp"), ("reason", "malformed")],
+                    [("layer", "sccp"), ("reason", "malformed")],
                     1,
                 );
                 tracing::debug!(link = self.tx.id, error = %e, "undecodable SCCP message dropped");
@@ -213,18 +213,18 @@ impl Link {
                 SccpKind::Xudt(engine.config.sccp.hop_counter)
             }
             SccpMessage::Udts(_) | SccpMessage::Xudts(_) => {
-                m::count(
+                m::count!(
                     m::LAYER_MESSAGES,
-                    &[("layer", "sccp"), ("type", "udts"), ("direction", "in")],
+                    [("layer", "sccp"), ("type", "udts"), ("direction", "in")],
                     1,
                 );
                 tracing::info!(link = self.tx.id, cause = ?sccp.return_cause(), "SSP returned a message as undeliverable");
                 return;
             }
         };
-        m::count(
+        m::count!(
             m::LAYER_MESSAGES,
-            &[
+            [
                 ("layer", "sccp"),
                 ("type", if kind == SccpKind::Udt { "udt" } else { "xudt" }),
                 ("direction", "in"),
@@ -278,9 +278,9 @@ impl Link {
         sccp: &SccpMessage<'_>,
         cause: ReturnCause,
     ) {
-        m::count(
+        m::count!(
             m::DECODE_ERRORS,
-            &[("layer", "sccp"), ("reason", "undeliverable")],
+            [("layer", "sccp"), ("reason", "undeliverable")],
             1,
         );
         let Some(reply) = sccp.service_message(cause) else {
@@ -293,9 +293,9 @@ impl Link {
         let msg = ind.reply(&scratch);
         let mut out = BytesMut::new();
         if msg.encode(&mut out).is_ok() {
-            m::count(
+            m::count!(
                 m::LAYER_MESSAGES,
-                &[("layer", "sccp"), ("type", "udts"), ("direction", "out")],
+                [("layer", "sccp"), ("type", "udts"), ("direction", "out")],
                 1,
             );
             count_m3ua("out", &out);
@@ -339,9 +339,9 @@ pub(super) fn count_m3ua(direction: &'static str, msg: &[u8]) {
         Some(4) => "asptm",
         _ => "other",
     };
-    m::count(
+    m::count!(
         m::M3UA_MESSAGES,
-        &[("direction", direction), ("class", class)],
+        [("direction", direction), ("class", class)],
         1,
     );
 }
@@ -351,7 +351,7 @@ impl Actor for Link {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.engine.link_up(true);
-        m::gauge_add(m::M3UA_LINKS, &[("state", self.label)], 1.0);
+        m::gauge_add!(m::M3UA_LINKS, [("state", self.label)], 1.0);
         if self.engine.m3ua_role() == strowger_m3ua::Role::Asp {
             if let Err(e) = self.assoc.start(Instant::now()) {
                 tracing::warn!(error = %e, "cannot start M3UA ASP procedures");
@@ -362,7 +362,7 @@ impl Actor for Link {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.engine.link_up(false);
-        m::gauge_add(m::M3UA_LINKS, &[("state", self.label)], -1.0);
+        m::gauge_add!(m::M3UA_LINKS, [("state", self.label)], -1.0);
         self.tx.close();
         tracing::info!(link = self.tx.id, peer = %self.peer(), "link closed");
         dispatch::link_lost(&self.engine, self.tx.id);
@@ -381,9 +381,9 @@ impl StreamHandler<ReadItem> for Link {
                 self.drain(ctx);
             }
             ReadItem::Bad(code, why) => {
-                m::count(
+                m::count!(
                     m::DECODE_ERRORS,
-                    &[("layer", "m3ua"), ("reason", m3ua_reason(code))],
+                    [("layer", "m3ua"), ("reason", m3ua_reason(code))],
                     1,
                 );
                 tracing::warn!(link = self.tx.id, peer = %self.peer(), ?code, why, "closing link");

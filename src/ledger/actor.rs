@@ -170,7 +170,7 @@ impl AccountActor {
             if self.commit(&ev).is_err() {
                 return;
             }
-            m::count(m::LEDGER_EXPIRED, &[], 1);
+            m::count!(m::LEDGER_EXPIRED, [], 1);
             tracing::info!(account = %self.id, event = ?ev.kind, "reservation expired");
         }
         self.schedule_expiry(ctx);
@@ -182,7 +182,7 @@ impl AccountActor {
         let held = |a: &Option<Account>| a.as_ref().map_or(0, |a| a.reservations.len()) as f64;
         let before = held(&self.account);
         let answer = Account::apply_to(&mut self.account, ev, self.ledger.rules());
-        m::gauge_add(m::PREPAID_RESERVATIONS, &[], held(&self.account) - before);
+        m::gauge_add!(m::PREPAID_RESERVATIONS, [], held(&self.account) - before);
         count_money(&ev.kind);
         if let Some(a) = self.account.as_mut() {
             a.applied_seq = seq;
@@ -219,7 +219,7 @@ fn count_money(kind: &EventKind) {
     ] {
         if let Ok(v) = u64::try_from(v) {
             if v > 0 {
-                m::count(m::PREPAID_MONEY, &[("operation", op)], v);
+                m::count!(m::PREPAID_MONEY, [("operation", op)], v);
             }
         }
     }
@@ -402,7 +402,7 @@ impl AccountDirectory {
             .filter_map(|id| dir.inner.ledger.account(id))
             .map(|a| a.reservations.len())
             .sum();
-        m::gauge_add(m::PREPAID_RESERVATIONS, &[], reservations as f64);
+        m::gauge_add!(m::PREPAID_RESERVATIONS, [], reservations as f64);
         for id in held {
             dir.actor(&id);
         }
@@ -483,7 +483,7 @@ impl AccountDirectory {
             match request.await {
                 Ok(Ok((answer, seq))) => {
                     let answered = sent.elapsed().as_secs_f64();
-                    m::observe(m::PREPAID_REQUEST_SECONDS, &[("stage", "answer")], answered);
+                    m::observe!(m::PREPAID_REQUEST_SECONDS, [("stage", "answer")], answered);
                     return match self.inner.ledger.wait_durable(seq).await {
                         Ok(()) => Asked::Answer(answer),
                         Err(_) => Asked::Unavailable,

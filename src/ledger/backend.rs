@@ -118,7 +118,7 @@ impl Prepaid {
 /// A request sent at `t` is answered, and whatever it changed is durable.
 fn durable_after(t: Instant) {
     let s = t.elapsed().as_secs_f64();
-    m::observe(m::PREPAID_REQUEST_SECONDS, &[("stage", "durable")], s);
+    m::observe!(m::PREPAID_REQUEST_SECONDS, [("stage", "durable")], s);
 }
 
 /// Count a prepaid request (`operation`: [`operation_label`]) by its answer
@@ -132,9 +132,9 @@ fn count_request(operation: &'static str, resp: &PrepaidResponse) {
         PrepaidResponse::Refused(Refusal::LedgerUnavailable) => "ledger_unavailable",
         _ => "ok",
     };
-    m::count(
+    m::count!(
         m::PREPAID_REQUESTS,
-        &[("operation", operation), ("result", result)],
+        [("operation", operation), ("result", result)],
         1,
     );
 }
