@@ -434,6 +434,7 @@ impl CallActor {
             return;
         }
         let timeout = Duration::from_secs(self.engine.config.tcap.invoke_timeout_seconds);
+        self.dialogue.reserve_invokes(ops.len());
         let mut bufs = BUFFERS.take();
         for op in ops {
             let (code, has_param) = match capmap::encode_op(self.dialect, op, &mut bufs.param) {

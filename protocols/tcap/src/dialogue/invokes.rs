@@ -199,6 +199,16 @@ impl Invokes {
         self.ours.iter().flatten().count()
     }
 
+    /// Room for `n` more invocations in as few slots as the table can still take.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let free = self.ours.iter().filter(|o| o.is_none()).count();
+        let room = MAX_OUTSTANDING.saturating_sub(self.ours.len());
+        let more = n.saturating_sub(free).min(room);
+        if more > 0 {
+            self.ours.reserve_exact(more);
+        }
+    }
+
     /// Allocate an id not in use, trying `next_id` first (and moving it past the id taken),
     /// and track the invocation; `None` when the table is full. The dialogue keeps `next_id`
     /// (among its other one-byte fields: here it would cost eight bytes of padding).
@@ -317,5 +327,24 @@ mod tests {
             inv.start(&mut next, Code::Local(0), OperationClass::Class2, t);
             assert_eq!(inv.ours.capacity(), n);
         }
+    }
+
+    #[test]
+    fn reserved_slots_take_a_batch_at_once() {
+        let mut inv = Invokes::new();
+        let mut next = 1;
+        let t = Instant::now();
+        inv.start(&mut next, Code::Local(0), OperationClass::Class2, t);
+        // Room for three more (none is free): three new slots.
+        inv.reserve(3);
+        assert_eq!(inv.ours.capacity(), 4);
+        for _ in 0..3 {
+            inv.start(&mut next, Code::Local(0), OperationClass::Class2, t);
+            assert_eq!(inv.ours.capacity(), 4, "no growth inside the batch");
+        }
+        // A free slot counts: reserving one more after a removal adds nothing.
+        inv.remove(2);
+        inv.reserve(1);
+        assert_eq!(inv.ours.capacity(), 4);
     }
 }

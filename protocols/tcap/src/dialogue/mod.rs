@@ -46,6 +46,10 @@ use crate::oid::ObjectId;
 use crate::tid::TransactionId;
 use invokes::{Invokes, Outstanding};
 
+/// Room made for a message's components at the first one queued (an answer's
+/// RequestReportBCSMEvent, ApplyCharging and Connect take about 150 bytes).
+const PENDING_START: usize = 256;
+
 /// Dialogue configuration, shared by all dialogues of an engine.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -450,6 +454,21 @@ impl Dialogue {
         self.pending = BytesMut::new();
     }
 
+    /// The buffer the next component goes into: made with room for a message's usual
+    /// components at the first one (growing from nothing took a reallocation every few bytes).
+    fn pending_buf(&mut self) -> &mut BytesMut {
+        if self.pending.capacity() == 0 {
+            self.pending.reserve(PENDING_START);
+        }
+        &mut self.pending
+    }
+
+    /// About to queue `n` invokes at once: make room for them in the invoke table in one step
+    /// (it otherwise grows by one slot per invoke, so that a call's memory stays exact).
+    pub fn reserve_invokes(&mut self, n: usize) {
+        self.invokes.reserve(n);
+    }
+
     fn close(&mut self) {
         self.state = State::Closed;
         self.invokes.clear();
@@ -564,7 +583,7 @@ impl Dialogue {
         };
         let reject = |d: &mut Dialogue, id: Option<InvokeId>, problem: Problem| {
             if can_reply {
-                write_reject(&mut d.pending, id, problem);
+                write_reject(d.pending_buf(), id, problem);
             }
             Event::Reject {
                 invoke_id: id,
@@ -702,7 +721,7 @@ impl Dialogue {
             .invokes
             .start(&mut self.next_invoke_id, opcode, class, now + timeout)
             .ok_or(SendError::TooManyInvokes)?;
-        write_invoke(&mut self.pending, id, linked_id, &opcode, parameter);
+        write_invoke(self.pending_buf(), id, linked_id, &opcode, parameter);
         Ok(id)
     }
 
@@ -715,7 +734,7 @@ impl Dialogue {
         last: bool,
     ) -> Result<(), SendError> {
         self.check_open()?;
-        write_return_result(&mut self.pending, invoke_id, result, last);
+        write_return_result(self.pending_buf(), invoke_id, result, last);
         if last {
             self.invokes.peer_done(invoke_id);
         }
@@ -730,7 +749,7 @@ impl Dialogue {
         parameter: Option<&[u8]>,
     ) -> Result<(), SendError> {
         self.check_open()?;
-        write_return_error(&mut self.pending, invoke_id, code, parameter);
+        write_return_error(self.pending_buf(), invoke_id, code, parameter);
         self.invokes.peer_done(invoke_id);
         Ok(())
     }
@@ -743,7 +762,7 @@ impl Dialogue {
         problem: Problem,
     ) -> Result<(), SendError> {
         self.check_open()?;
-        write_reject(&mut self.pending, invoke_id, problem);
+        write_reject(self.pending_buf(), invoke_id, problem);
         if let (Some(id), Problem::Invoke(_)) = (invoke_id, problem) {
             self.invokes.peer_done(id);
         }
