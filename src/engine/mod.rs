@@ -63,7 +63,7 @@ pub struct Engine {
     /// The `--pcap` trace, if any.
     pub trace: Option<Arc<Trace>>,
     /// Local transaction id → owner.
-    pub table: DashMap<u32, Entry>,
+    pub table: DashMap<u32, Entry, foldhash::fast::RandomState>,
     /// Messages handed to call actors and not yet handled.
     pub inflight: AtomicUsize,
     /// Set once shutdown begins.
@@ -96,7 +96,7 @@ impl Engine {
         Arc::new(Engine {
             config,
             trace,
-            table: DashMap::with_capacity(4096),
+            table: DashMap::with_capacity_and_hasher(4096, Default::default()),
             inflight: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
             tcap,

@@ -347,7 +347,7 @@ impl Handler<AdminOp> for AccountActor {
 
 pub(crate) struct DirInner {
     ledger: Ledger,
-    actors: DashMap<AccountId, Addr<AccountActor>>,
+    actors: DashMap<AccountId, Addr<AccountActor>, foldhash::fast::RandomState>,
     arbiters: Vec<ArbiterHandle>,
     next: AtomicUsize,
 }
@@ -385,7 +385,7 @@ impl AccountDirectory {
         let dir = AccountDirectory {
             inner: Arc::new(DirInner {
                 ledger,
-                actors: DashMap::new(),
+                actors: DashMap::default(),
                 arbiters,
                 next: AtomicUsize::new(0),
             }),

@@ -41,6 +41,10 @@ use super::record::{encode_event, frame_record, Enc, HEADER_LEN, MAX_PAYLOAD};
 use super::snapshot::{encode_account, load_newest, prune, SnapshotWriter};
 use super::{LedgerConfig, LedgerError};
 
+/// The materialised accounts by id (foldhash: account ids are the operator's, and SipHash was
+/// a measurable part of each request).
+type State = DashMap<AccountId, Account, foldhash::fast::RandomState>;
+
 /// The durability watermark published by the writer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Durable {
@@ -135,7 +139,7 @@ pub(crate) struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     durable: watch::Sender<Durable>,
-    state: DashMap<AccountId, Account>,
+    state: State,
     failed: AtomicBool,
     failure: Mutex<Option<String>>,
     metrics: Metrics,
@@ -214,7 +218,7 @@ fn journal_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn apply_durable(state: &DashMap<AccountId, Account>, rules: &Rules, seq: u64, ev: &Event) {
+fn apply_durable(state: &State, rules: &Rules, seq: u64, ev: &Event) {
     if let Some(mut a) = state.get_mut(&ev.account) {
         if a.applied_seq < seq {
             a.apply(ev, rules);
@@ -252,7 +256,7 @@ impl Ledger {
         })?;
         let lock = lock_dir(&dir)?;
         let rules = cfg.rules();
-        let state = DashMap::new();
+        let state = State::default();
         let mut after = 0;
         let snap = load_newest(&dir).map_err(|source| LedgerError::Io {
             path: dir.clone(),
