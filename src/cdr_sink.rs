@@ -21,7 +21,14 @@ pub trait Record: Send {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
-impl<T: serde::Serialize + Send> Record for T {
+impl Record for crate::service::Cdr {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        crate::service::Cdr::write_json(self, out);
+        Ok(())
+    }
+}
+
+impl Record for serde_json::Value {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         serde_json::to_writer(out, self)
     }

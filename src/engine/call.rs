@@ -378,7 +378,7 @@ impl CallActor {
                     self.ask_pair(ctx, deduct, ret, CallEvent::Settled)
                 }
                 Action::Cdr(cdr) => {
-                    let outcome = outcome_label(cdr.outcome);
+                    let outcome = cdr.outcome.as_str();
                     m::count!(m::CALLS, [("outcome", outcome)], 1);
                     if cdr.answered_100ms > 0 {
                         m::observe!(
@@ -766,24 +766,6 @@ fn step_of(dialect: Dialect, pin_invoke: Option<InvokeId>, ev: TcEvent<'_>) -> S
         }),
         TcEvent::Ended => Step::PeerGone("ended_by_peer"),
         _ => Step::Nothing,
-    }
-}
-
-fn outcome_label(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Answered => "answered",
-        Outcome::Busy => "busy",
-        Outcome::NoAnswer => "no_answer",
-        Outcome::Abandon => "abandon",
-        Outcome::RouteFailure => "route_failure",
-        Outcome::VpnAuthFailed => "vpn_auth_failed",
-        Outcome::PrepaidAuthFailed => "prepaid_auth_failed",
-        Outcome::Screened => "screened",
-        Outcome::ReleasedForCredit => "released_for_credit",
-        Outcome::LedgerUnavailable => "ledger_unavailable",
-        Outcome::UnknownServiceKey => "unknown_service_key",
-        Outcome::Aborted => "aborted",
-        Outcome::Timeout => "timeout",
     }
 }
 

@@ -127,11 +127,102 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+impl ChargingMode {
+    /// The name in CDRs (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargingMode::None => "none",
+            ChargingMode::Postpaid => "postpaid",
+            ChargingMode::Prepaid => "prepaid",
+        }
+    }
+}
+
+impl Outcome {
+    /// The name in CDRs and in the `outcome` label of `strowger_calls_total` (as serde
+    /// writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Busy => "busy",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Abandon => "abandon",
+            Outcome::RouteFailure => "route_failure",
+            Outcome::VpnAuthFailed => "vpn_auth_failed",
+            Outcome::PrepaidAuthFailed => "prepaid_auth_failed",
+            Outcome::Screened => "screened",
+            Outcome::ReleasedForCredit => "released_for_credit",
+            Outcome::LedgerUnavailable => "ledger_unavailable",
+            Outcome::UnknownServiceKey => "unknown_service_key",
+            Outcome::Aborted => "aborted",
+            Outcome::Timeout => "timeout",
+        }
+    }
+}
+
 impl Cdr {
     /// One JSON line (no trailing newline).
     pub fn to_json_line(&self) -> String {
-        // A struct of plain fields always serialises.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = Vec::with_capacity(512);
+        self.write_json(&mut out);
+        // Only UTF-8 goes in: literals, digits and escaped UTF-8 strings.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Append the record as JSON, without a newline: the text serde_json writes for it (a
+    /// test holds the two equal), written directly, with the keys as literals. The CDR
+    /// writer does this for every call; through serde it took about 6 500 instructions a
+    /// call, most of them escaping the keys.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = JsonObject::open(out);
+        o.u64("call_id", self.call_id);
+        o.u64("start_ms", self.start_ms);
+        if let Some(v) = self.answer_ms {
+            o.u64("answer_ms", v);
+        }
+        o.u64("end_ms", self.end_ms);
+        if let Some(v) = self.service_key {
+            o.u64("service_key", v.into());
+        }
+        o.str("calling", &self.calling);
+        o.str("dialled", &self.dialled);
+        if let Some(v) = &self.translated {
+            o.str("translated", v);
+        }
+        if let Some(v) = &self.group {
+            o.str("group", v);
+        }
+        if let Some(v) = self.on_net {
+            o.bool("on_net", v);
+        }
+        if let Some(v) = &self.dest_class {
+            o.str("dest_class", v);
+        }
+        o.str("charging", self.charging.as_str());
+        if let Some(v) = &self.account {
+            o.str("account", v);
+        }
+        o.u64("answered_100ms", self.answered_100ms);
+        o.u64("answered_seconds", self.answered_seconds);
+        o.i64("rated", self.rated);
+        o.i64("reserved", self.reserved);
+        o.i64("charged", self.charged);
+        o.i64("returned", self.returned);
+        o.str("outcome", self.outcome.as_str());
+        if let Some(v) = self.release_cause {
+            o.u64("release_cause", v.into());
+        }
+        if let Some(v) = &self.reason {
+            o.str("reason", v);
+        }
+        if self.settlement_incomplete {
+            o.bool("settlement_incomplete", true);
+        }
+        o.u64("prepaid_requests", self.prepaid_requests.into());
+        if self.unexpected_events != 0 {
+            o.u64("unexpected_events", self.unexpected_events.into());
+        }
+        o.close();
     }
 
     /// Whether the money fields add up (always for a completed settlement).
@@ -140,9 +231,68 @@ impl Cdr {
     }
 }
 
+/// A JSON object being written: `{`, then `"key":value` pairs with commas, then `}`.
+struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        JsonObject { out, first: true }
+    }
+
+    /// `key` is a literal that needs no escaping.
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn u64(&mut self, key: &str, v: u64) {
+        self.key(key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+
+    fn i64(&mut self, key: &str, v: i64) {
+        self.key(key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+
+    fn bool(&mut self, key: &str, v: bool) {
+        self.key(key);
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+    }
+
+    fn str(&mut self, key: &str, v: &str) {
+        self.key(key);
+        if v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            // Rare (numbers, ids and names are plain): serde_json's escaping, exactly.
+            let _ = serde_json::to_writer(&mut *self.out, v);
+        } else {
+            self.out.push(b'"');
+            self.out.extend_from_slice(v.as_bytes());
+            self.out.push(b'"');
+        }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn json_line_round_trip() {
@@ -178,5 +328,47 @@ mod tests {
         assert!(line.contains("\"outcome\":\"answered\""));
         assert_eq!(serde_json::from_str::<Cdr>(&line).unwrap(), c);
         assert!(c.reconciles());
+    }
+
+    fn opt_str() -> impl Strategy<Value = Option<String>> {
+        // Plain text, and text that needs escaping: quotes, backslashes, controls, non-ASCII.
+        prop::option::of(prop_oneof!["[0-9A-Za-z_-]{0,12}", any::<String>()])
+    }
+
+    prop_compose! {
+        fn arb_cdr()(
+            (call_id, start_ms, answer_ms, end_ms, service_key) in
+                (any::<u64>(), any::<u64>(), any::<Option<u64>>(), any::<u64>(), any::<Option<u32>>()),
+            (calling, dialled, translated, group, dest_class, account, reason) in
+                (any::<String>(), "[0-9#*]{0,20}", opt_str(), opt_str(), opt_str(), opt_str(), opt_str()),
+            (on_net, charging, outcome) in (any::<Option<bool>>(), 0..3usize, 0..13usize),
+            (answered_100ms, answered_seconds, rated, reserved, charged, returned) in
+                (any::<u64>(), any::<u64>(), any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>()),
+            (release_cause, settlement_incomplete, prepaid_requests, unexpected_events) in
+                (any::<Option<u8>>(), any::<bool>(), any::<u32>(), prop_oneof![Just(0u32), any::<u32>()]),
+        ) -> Cdr {
+            use Outcome::*;
+            let outcomes = [
+                Answered, Busy, NoAnswer, Abandon, RouteFailure, VpnAuthFailed, PrepaidAuthFailed,
+                Screened, ReleasedForCredit, LedgerUnavailable, UnknownServiceKey, Aborted, Timeout,
+            ];
+            let modes = [ChargingMode::None, ChargingMode::Postpaid, ChargingMode::Prepaid];
+            Cdr {
+                call_id, start_ms, answer_ms, end_ms, service_key, calling, dialled, translated,
+                group, on_net, dest_class, charging: modes[charging], account, answered_100ms,
+                answered_seconds, rated, reserved, charged, returned, outcome: outcomes[outcome],
+                release_cause, reason, settlement_incomplete, prepaid_requests, unexpected_events,
+            }
+        }
+    }
+
+    proptest! {
+        /// The hand-written JSON is serde's, byte for byte, and reads back as the same record.
+        #[test]
+        fn written_json_is_serdes(c in arb_cdr()) {
+            let line = c.to_json_line();
+            prop_assert_eq!(&line, &serde_json::to_string(&c).unwrap());
+            prop_assert_eq!(serde_json::from_str::<Cdr>(&line).unwrap(), c);
+        }
     }
 }
