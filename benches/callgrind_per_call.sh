@@ -34,22 +34,9 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-cat >"$W/prepaid.toml" <<EOF
-[defaults]
-hold = { constant = 0 }
-[[range]]
-name = "us_load"
-first_number = "12125560000"
-first_extension = "2000"
-count = 5000
-[[scenario]]
-name = "prepaid_call"
-calling = { range = "us_load" }
-called = { range = "us_load", dial = "extension" }
-expect = "connect"
-apply_charging = true
-reports = 1
-EOF
+# shellcheck source=benches/prepaid_scenario.sh
+. "$ROOT/benches/prepaid_scenario.sh"
+scenario "$W/prepaid.toml" 0
 cat >"$W/scp.toml" <<EOF
 [node]
 data_dir = "$W/data"

@@ -72,25 +72,8 @@ cleanup() {
 trap cleanup EXIT
 TCK=$(getconf CLK_TCK)
 
-# One prepaid scenario: a load subscriber calls another by extension; hold time simulated.
-scenario() { # $1 = file, $2 = hold seconds
-    cat >"$1" <<EOF
-[defaults]
-hold = { constant = $2 }
-[[range]]
-name = "us_load"
-first_number = "12125560000"
-first_extension = "2000"
-count = 5000
-[[scenario]]
-name = "prepaid_call"
-calling = { range = "us_load" }
-called = { range = "us_load", dial = "extension" }
-expect = "connect"
-apply_charging = true
-reports = 1
-EOF
-}
+# shellcheck source=benches/prepaid_scenario.sh
+. "$ROOT/benches/prepaid_scenario.sh"
 # What the reflector answers: the same call, Connect always to 12125560000.
 cat >"$WORK/reflected.toml" <<EOF
 [[scenario]]
