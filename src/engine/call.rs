@@ -50,11 +50,11 @@ impl actix::Message for CallMsg {
     type Result = ();
 }
 
-/// The time an event is handled at (the wall clock in ms is the service logic's time base), read once for everything the event does: the monotonic
-/// clock (TCAP timers, the call's timer) and the wall clock in ms (the service logic). The
-/// wall clock is derived from the monotonic one and a per-thread anchor taken again every
-/// second, so an event costs one clock read instead of several (a clock read is tens of ns
-/// on this kind of VM, and a call handled a dozen).
+/// The time an event is handled at, read once for everything the event does: the monotonic
+/// clock (TCAP timers, the call's timer) and the wall clock in ms (the service logic's time
+/// base). The wall clock is derived from the monotonic one and a per-thread anchor taken again
+/// every second, so an event costs one clock read instead of several (a clock read is tens of
+/// ns on this kind of VM, and a call made a dozen).
 #[derive(Clone, Copy, Debug)]
 struct Now {
     at: Instant,
