@@ -15,7 +15,9 @@
 #            with 2 arbiters (engine.arbiters), and with the default count if that is more.
 #            The search's steps are short (STEP_SECS); its result is then held for
 #            SUSTAIN_SECS on a fresh SCP, 10 % lower after each failure (SUSTAIN_TRIES), and
-#            the rate that held is the sustained maximum (the one "latency" halves).
+#            the rate that held is the sustained maximum (the one "latency" halves). Each
+#            fresh SCP is first warmed up (WARMUP_SECS at WARMUP_RATE, not measured): its
+#            account actors started, its memory grown.
 #   latency  p50/p99/p99.9 per step at half the maximum of the default arbiter count (one per
 #            core less one, at least one; 1 on 2 cores), and the SCP's own view of
 #            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms).
@@ -23,7 +25,7 @@
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
 # P99_MS (10), STEP_SECS (5), START_RATE (1000), SUSTAIN_SECS (30; 0 = no hold),
-# SUSTAIN_TRIES (4), HELD (20000), HOLD_SECS (40),
+# SUSTAIN_TRIES (4), WARMUP_SECS (5; 0 = none), WARMUP_RATE (5000), HELD (20000), HOLD_SECS (40),
 # LATENCY_SECS (20), LATENCY_RATE (fixed rate for "latency" instead of half the maximum;
 # then "max" is not needed), LATENCY_ARBITERS (the default count), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
 # ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
@@ -52,6 +54,8 @@ HOLD_SECS=${HOLD_SECS:-40}
 LATENCY_SECS=${LATENCY_SECS:-20}
 SUSTAIN_SECS=${SUSTAIN_SECS:-30}
 SUSTAIN_TRIES=${SUSTAIN_TRIES:-4}
+WARMUP_SECS=${WARMUP_SECS:-5}
+WARMUP_RATE=${WARMUP_RATE:-5000}
 SECTIONS=${SECTIONS:-cpu max latency rss}
 
 if [ -z "${BIN:-}" ]; then
@@ -125,6 +129,12 @@ EOF
     M3UA=$(python3 -c "import json,sys; f=json.loads(sys.argv[1])['fields']; print(f['m3ua'].strip('[]').split(',')[0])" "$line")
     ADMIN=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['fields']['admin'])" "$line")
 }
+# Warm a fresh SCP up (not measured): the first calls start its account actors and grow its
+# memory, which a cold start pays for within the first seconds of whatever runs first.
+warm_up() { # $1 = scp addr
+    [ "$WARMUP_SECS" -gt 0 ] || return 0
+    gen "$1" "$WORK/prepaid.toml" "$WORK/warm.json" --rate "$WARMUP_RATE" --duration "$WARMUP_SECS"
+}
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 gen() { # $1 = scp addr, $2 = scenario file, $3 = report, rest = extra args
@@ -196,7 +206,7 @@ if [[ " $SECTIONS " == *" max "* || ( " $SECTIONS " == *" latency "* && -z "${LA
     for arb in $ARBS; do
         if [[ " $SECTIONS " != *" max "* && $arb != "$LARB" ]]; then continue; fi
         start_serve $arb
-        t0=$(cpu_ticks "$SCP_PID")
+        warm_up "$M3UA"
         gen "$M3UA" "$WORK/prepaid.toml" "$WORK/max-$arb.json" --max --rate "$START_RATE" \
             --p99-ms "$P99_MS" --step-secs "$STEP_SECS"
         stop_pid "$SCP_PID"
@@ -211,6 +221,7 @@ if [[ " $SECTIONS " == *" max "* || ( " $SECTIONS " == *" latency "* && -z "${LA
         for try in $(seq 1 "$SUSTAIN_TRIES"); do
             [ "$SUSTAIN_SECS" -gt 0 ] && python3 -c "import sys; sys.exit(0 if $rate >= 1 else 1)" || break
             start_serve $arb
+            warm_up "$M3UA"
             gen "$M3UA" "$WORK/prepaid.toml" "$WORK/sustain-$arb-$try.json" --max --rate "$rate" \
                 --p99-ms "$P99_MS" --step-secs "$SUSTAIN_SECS" --max-steps 1
             stop_pid "$SCP_PID"
@@ -238,20 +249,32 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" )
     echo
     echo "== latency: $HALF calls/s for $LATENCY_SECS s ($LARB arbiters)"
     start_serve "$LARB"
+    warm_up "$M3UA"
+    # The histograms below count from here (the warm-up's calls are subtracted).
+    curl -s "http://$ADMIN/metrics" >"$WORK/warm.metrics" || true
     gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
     # The SCP's own view (InitialDP in -> first answer out, no generator scheduling in it) and
     # the ledger's commits, from its Prometheus histograms.
     curl -s "http://$ADMIN/metrics" >"$WORK/half.metrics" || true
     stop_pid "$SCP_PID"
-    python3 - "$WORK/half.json" "$WORK/half.metrics" <<'EOF'
-import json, re, sys
+    python3 - "$WORK/half.json" "$WORK/half.metrics" "$WORK/warm.metrics" <<'EOF'
+import json, os, re, sys
 r = json.load(open(sys.argv[1]))
 print("completed %.0f calls/s, %d ok, %d failed" % (r["calls_per_second"], r["ok"], r["failed"]))
+def read(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        m = re.match(r'(strowger_call_setup_seconds|strowger_ledger_fsync_seconds)_bucket\{le="([^"]+)"\} (\d+)', line)
+        if m:
+            out.setdefault(m.group(1), []).append((m.group(2), int(m.group(3))))
+    return out
+before = read(sys.argv[3])
 buckets = {}
-for line in open(sys.argv[2]):
-    m = re.match(r'(strowger_call_setup_seconds|strowger_ledger_fsync_seconds)_bucket\{le="([^"]+)"\} (\d+)', line)
-    if m:
-        buckets.setdefault(m.group(1), []).append((m.group(2), int(m.group(3))))
+for name, b in read(sys.argv[2]).items():
+    w = dict(before.get(name, []))
+    buckets[name] = [(le, n - w.get(le, 0)) for le, n in b]
 for name, what in [("strowger_call_setup_seconds", "SCP-internal InitialDP -> first answer"),
                    ("strowger_ledger_fsync_seconds", "ledger commit (write + fdatasync)")]:
     b = buckets.get(name)
