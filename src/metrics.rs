@@ -419,13 +419,55 @@ fn to_labels(labels: &[(&'static str, &'static str)]) -> Vec<Label> {
     labels.iter().map(|&(k, v)| Label::new(k, v)).collect()
 }
 
-/// Run `f` on the site's handle for these label values, made with `make` the first time. Before
-/// [`install`] nothing is recorded or cached (a handle taken then would stay a no-op).
-fn at_site<H>(
+/// A metric handle a [`Site`] caches: how to register its series and to record one event.
+pub trait SiteHandle: Sized {
+    /// What one event carries.
+    type Value;
+    /// The handle of series `name` with these labels, from the recorder.
+    fn register(name: &'static str, labels: Vec<Label>) -> Self;
+    /// Record one event.
+    fn record(&self, v: Self::Value);
+}
+
+impl SiteHandle for Counter {
+    type Value = u64;
+    fn register(name: &'static str, labels: Vec<Label>) -> Self {
+        metrics::counter!(name, labels)
+    }
+    fn record(&self, n: u64) {
+        self.increment(n);
+    }
+}
+
+impl SiteHandle for Gauge {
+    /// Added; may be negative.
+    type Value = f64;
+    fn register(name: &'static str, labels: Vec<Label>) -> Self {
+        metrics::gauge!(name, labels)
+    }
+    fn record(&self, delta: f64) {
+        self.increment(delta);
+    }
+}
+
+impl SiteHandle for Histogram {
+    type Value = f64;
+    fn register(name: &'static str, labels: Vec<Label>) -> Self {
+        metrics::histogram!(name, labels)
+    }
+    fn record(&self, v: f64) {
+        Histogram::record(self, v);
+    }
+}
+
+/// Record `v` in series `name` with these labels through the handle `site` caches for them,
+/// registering it the first time (see [`count!`]). Before [`install`] nothing is recorded or
+/// cached (a handle taken then would stay a no-op).
+pub fn record_at<H: SiteHandle>(
     site: &'static std::thread::LocalKey<Site<H>>,
+    name: &'static str,
     labels: &[(&'static str, &'static str)],
-    make: impl FnOnce(Vec<Label>) -> H,
-    f: impl FnOnce(&H),
+    v: H::Value,
 ) {
     if HANDLE.get().is_none() {
         // No recorder (install() is the only place one is set): every series is a no-op, and
@@ -433,21 +475,21 @@ fn at_site<H>(
         return;
     }
     if labels.len() > SITE_LABELS {
-        return f(&make(to_labels(labels)));
+        return H::register(name, to_labels(labels)).record(v);
     }
     let mut key = [0usize; 2 * SITE_LABELS];
-    for (i, (_, v)) in labels.iter().enumerate() {
-        key[2 * i] = v.as_ptr() as usize;
-        key[2 * i + 1] = v.len();
+    for (i, (_, l)) in labels.iter().enumerate() {
+        key[2 * i] = l.as_ptr() as usize;
+        key[2 * i + 1] = l.len();
     }
     site.with(|s| {
         // Word by word, inline (comparing the arrays whole calls `memcmp`).
         let same = |k: &[usize; 2 * SITE_LABELS]| k.iter().zip(&key).all(|(a, b)| a == b);
         if let Some((_, h)) = s.seen.borrow().iter().find(|(k, _)| same(k)) {
-            return f(h);
+            return h.record(v);
         }
-        let h = make(to_labels(labels));
-        f(&h);
+        let h = H::register(name, to_labels(labels));
+        h.record(v);
         let mut seen = s.seen.borrow_mut();
         if seen.len() < SITE_ENTRIES {
             seen.push((key, h));
@@ -455,88 +497,39 @@ fn at_site<H>(
     })
 }
 
-/// Add `n` to the counter `name` with these labels, through `site` (see [`count!`]).
-pub fn count_at(
-    site: &'static std::thread::LocalKey<Site<Counter>>,
-    name: &'static str,
-    labels: &[(&'static str, &'static str)],
-    n: u64,
-) {
-    at_site(
-        site,
-        labels,
-        |l| metrics::counter!(name, l),
-        |c| c.increment(n),
-    );
+/// A series recorded through a handle cached at this call site: the body of [`count!`],
+/// [`gauge_add!`] and [`observe!`] (one metric name per site).
+macro_rules! at_site {
+    ($handle:ty, $name:expr, [$($label:expr),*], $v:expr) => {{
+        ::std::thread_local! {
+            static SITE: $crate::metrics::Site<$handle> = const { $crate::metrics::Site::new() };
+        }
+        $crate::metrics::record_at(&SITE, $name, &[$($label),*], $v)
+    }};
 }
 
-/// Add `delta` (may be negative) to the gauge `name` with these labels (see [`gauge_add!`]).
-pub fn gauge_add_at(
-    site: &'static std::thread::LocalKey<Site<Gauge>>,
-    name: &'static str,
-    labels: &[(&'static str, &'static str)],
-    delta: f64,
-) {
-    at_site(
-        site,
-        labels,
-        |l| metrics::gauge!(name, l),
-        |g| g.increment(delta),
-    );
-}
-
-/// Record `v` in the histogram `name` with these labels (see [`observe!`]).
-pub fn observe_at(
-    site: &'static std::thread::LocalKey<Site<Histogram>>,
-    name: &'static str,
-    labels: &[(&'static str, &'static str)],
-    v: f64,
-) {
-    at_site(
-        site,
-        labels,
-        |l| metrics::histogram!(name, l),
-        |h| h.record(v),
-    );
-}
-
-/// `count!(NAME, [("label", value), …], n)`: add `n` to a counter, its handle cached at this
-/// call site (one metric name per site).
+/// `count!(NAME, [("label", value), …], n)`: add `n` to a counter.
 macro_rules! count {
-    ($name:expr, [$($label:expr),* $(,)?], $n:expr $(,)?) => {{
-        ::std::thread_local! {
-            static SITE: $crate::metrics::Site<::metrics::Counter> =
-                const { $crate::metrics::Site::new() };
-        }
-        $crate::metrics::count_at(&SITE, $name, &[$($label),*], $n)
-    }};
+    ($name:expr, [$($label:expr),* $(,)?], $n:expr $(,)?) => {
+        $crate::metrics::at_site!(::metrics::Counter, $name, [$($label),*], $n)
+    };
 }
 
-/// `gauge_add!(NAME, [("label", value), …], delta)`: move a gauge, its handle cached at this
-/// call site.
+/// `gauge_add!(NAME, [("label", value), …], delta)`: move a gauge.
 macro_rules! gauge_add {
-    ($name:expr, [$($label:expr),* $(,)?], $delta:expr $(,)?) => {{
-        ::std::thread_local! {
-            static SITE: $crate::metrics::Site<::metrics::Gauge> =
-                const { $crate::metrics::Site::new() };
-        }
-        $crate::metrics::gauge_add_at(&SITE, $name, &[$($label),*], $delta)
-    }};
+    ($name:expr, [$($label:expr),* $(,)?], $delta:expr $(,)?) => {
+        $crate::metrics::at_site!(::metrics::Gauge, $name, [$($label),*], $delta)
+    };
 }
 
-/// `observe!(NAME, [("label", value), …], v)`: record in a histogram, its handle cached at
-/// this call site.
+/// `observe!(NAME, [("label", value), …], v)`: record in a histogram.
 macro_rules! observe {
-    ($name:expr, [$($label:expr),* $(,)?], $v:expr $(,)?) => {{
-        ::std::thread_local! {
-            static SITE: $crate::metrics::Site<::metrics::Histogram> =
-                const { $crate::metrics::Site::new() };
-        }
-        $crate::metrics::observe_at(&SITE, $name, &[$($label),*], $v)
-    }};
+    ($name:expr, [$($label:expr),* $(,)?], $v:expr $(,)?) => {
+        $crate::metrics::at_site!(::metrics::Histogram, $name, [$($label),*], $v)
+    };
 }
 
-pub(crate) use {count, gauge_add, observe};
+pub(crate) use {at_site, count, gauge_add, observe};
 
 #[cfg(test)]
 mod tests {

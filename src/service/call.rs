@@ -711,9 +711,13 @@ impl Call {
         match self.fee_request(account, rate) {
             // The fee is applied only if the authentication passes (see `Action::Admit`).
             Some((want, apply)) => {
-                self.prepaid_requests = self.prepaid_requests.saturating_add(2);
-                self.pending = Some(Box::new((Pending::Admit { want }, apply.clone())));
-                out.push(Action::Admit { auth, apply });
+                let kept = apply.clone();
+                self.request_pair(
+                    Pending::Admit { want },
+                    kept,
+                    Action::Admit { auth, apply },
+                    out,
+                );
             }
             None => self.request(Pending::Authenticate, auth, out),
         }
@@ -1015,12 +1019,13 @@ impl Call {
         fee: PrepaidResponse,
         out: &mut Vec<Action>,
     ) {
-        let Some(&(Pending::Admit { want }, _)) = self.pending.as_deref() else {
-            self.unexpected(out, "admission answer without admission");
-            return;
-        };
-        let Some((_, apply)) = self.pending.take().map(|p| *p) else {
-            return;
+        let (want, apply) = match self.pending.take().map(|p| *p) {
+            Some((Pending::Admit { want }, apply)) => (want, apply),
+            other => {
+                self.pending = other.map(Box::new);
+                self.unexpected(out, "admission answer without admission");
+                return;
+            }
         };
         if matches!(auth, PrepaidResponse::Authenticated { .. }) {
             if !self.ending {
@@ -1568,9 +1573,22 @@ impl Call {
         let Some(ret_key) = ret.key() else {
             return;
         };
+        let kept = deduct.clone();
+        let action = Action::Settle { deduct, ret };
+        self.request_pair(Pending::Settle { ret: ret_key }, kept, action, out);
+    }
+
+    /// Two requests in one trip (`action`); `kept` is the one remembered with `pending`.
+    fn request_pair(
+        &mut self,
+        pending: Pending,
+        kept: PrepaidRequest,
+        action: Action,
+        out: &mut Vec<Action>,
+    ) {
         self.prepaid_requests = self.prepaid_requests.saturating_add(2);
-        self.pending = Some(Box::new((Pending::Settle { ret: ret_key }, deduct.clone())));
-        out.push(Action::Settle { deduct, ret });
+        self.pending = Some(Box::new((pending, kept)));
+        out.push(action);
     }
 
     /// Retry with the same idempotency key.

@@ -175,14 +175,14 @@ impl Cdr {
     /// call, most of them escaping the keys.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = JsonObject::open(out);
-        o.u64("call_id", self.call_id);
-        o.u64("start_ms", self.start_ms);
+        o.int("call_id", self.call_id);
+        o.int("start_ms", self.start_ms);
         if let Some(v) = self.answer_ms {
-            o.u64("answer_ms", v);
+            o.int("answer_ms", v);
         }
-        o.u64("end_ms", self.end_ms);
+        o.int("end_ms", self.end_ms);
         if let Some(v) = self.service_key {
-            o.u64("service_key", v.into());
+            o.int("service_key", v);
         }
         o.str("calling", &self.calling);
         o.str("dialled", &self.dialled);
@@ -202,15 +202,15 @@ impl Cdr {
         if let Some(v) = &self.account {
             o.str("account", v);
         }
-        o.u64("answered_100ms", self.answered_100ms);
-        o.u64("answered_seconds", self.answered_seconds);
-        o.i64("rated", self.rated);
-        o.i64("reserved", self.reserved);
-        o.i64("charged", self.charged);
-        o.i64("returned", self.returned);
+        o.int("answered_100ms", self.answered_100ms);
+        o.int("answered_seconds", self.answered_seconds);
+        o.int("rated", self.rated);
+        o.int("reserved", self.reserved);
+        o.int("charged", self.charged);
+        o.int("returned", self.returned);
         o.str("outcome", self.outcome.as_str());
         if let Some(v) = self.release_cause {
-            o.u64("release_cause", v.into());
+            o.int("release_cause", v);
         }
         if let Some(v) = &self.reason {
             o.str("reason", v);
@@ -218,9 +218,9 @@ impl Cdr {
         if self.settlement_incomplete {
             o.bool("settlement_incomplete", true);
         }
-        o.u64("prepaid_requests", self.prepaid_requests.into());
+        o.int("prepaid_requests", self.prepaid_requests);
         if self.unexpected_events != 0 {
-            o.u64("unexpected_events", self.unexpected_events.into());
+            o.int("unexpected_events", self.unexpected_events);
         }
         o.close();
     }
@@ -254,13 +254,7 @@ impl<'a> JsonObject<'a> {
         self.out.extend_from_slice(b"\":");
     }
 
-    fn u64(&mut self, key: &str, v: u64) {
-        self.key(key);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-    }
-
-    fn i64(&mut self, key: &str, v: i64) {
+    fn int(&mut self, key: &str, v: impl itoa::Integer) {
         self.key(key);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
