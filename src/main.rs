@@ -76,10 +76,10 @@ enum Command {
         /// Skip the embedded ledger (PostgreSQL runs only).
         #[arg(long)]
         skip_embedded: bool,
-        /// Send each call's Deduct and Return as two requests (each awaited) instead of
-        /// together, as the SCP did before; for comparison.
+        /// Send each of a call's four operations as its own request (each awaited) instead of
+        /// the SCP's two pairs (Authenticate + ApplyFee, Deduct + Return); for comparison.
         #[arg(long)]
-        separate_settle: bool,
+        separate: bool,
         /// The ledger's adaptive group-commit wait, `ledger.batch_linger_us` (0 = never wait).
         #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().batch_linger_us)]
         linger_us: u64,
@@ -187,7 +187,7 @@ fn main() -> ExitCode {
             postgres,
             pg_pool,
             skip_embedded,
-            separate_settle,
+            separate,
             linger_us,
             arbiters,
         } => {
@@ -199,7 +199,7 @@ fn main() -> ExitCode {
                 postgres,
                 pg_pool,
                 skip_embedded,
-                separate_settle,
+                separate,
                 linger_us,
                 arbiters: strowger::config::arbiters_or_default(arbiters),
                 ..Default::default()

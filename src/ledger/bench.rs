@@ -2,10 +2,11 @@
 //! through the account actors, durability on, at several concurrencies, over a large account
 //! set and over a small hot set. Wired as `strowger bench-ledger`.
 //!
-//! A cycle is what the SCP does for one prepaid call: Authenticate, ApplyFee, then the Deduct
-//! and Return that settle it, sent together in one request (`Prepaid::request_all`, as the call
-//! logic does), so three trips and two durable waits. `separate_settle` sends the Deduct and
-//! the Return one after the other instead (four trips, three durable waits), for comparison.
+//! A cycle is what the SCP does for one prepaid call: Authenticate and ApplyFee sent together
+//! in one request (`Prepaid::request_all`, the call logic's `Action::Admit`), then the Deduct
+//! and Return that settle it, also together: two trips and two durable waits. `separate` sends
+//! each of the four operations as its own request, each awaited (four trips, three durable
+//! waits: Authenticate writes nothing), as the SCP did before it paired them, for comparison.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -46,8 +47,9 @@ pub struct BenchOpts {
     pub pg_pool: usize,
     /// Skip the embedded ledger (PostgreSQL runs only). Default false.
     pub skip_embedded: bool,
-    /// Send Deduct and Return as two requests, each awaited, instead of together. Default false.
-    pub separate_settle: bool,
+    /// Send each operation as its own request, each awaited, instead of the SCP's two pairs.
+    /// Default false.
+    pub separate: bool,
     /// The ledger's `batch_linger_us` (adaptive group commit; 0 = never wait). Default: the
     /// ledger's default.
     pub linger_us: u64,
@@ -66,7 +68,7 @@ impl Default for BenchOpts {
             postgres: None,
             pg_pool: 8,
             skip_embedded: false,
-            separate_settle: false,
+            separate: false,
             linger_us: LedgerConfig::default().batch_linger_us,
         }
     }
@@ -122,7 +124,7 @@ impl BenchReport {
     /// A plain-text table.
     pub fn to_table(&self) -> String {
         let mut s = String::from(
-            "backend       set               callers  cycles/s   auth p50/p99  apply p50/p99  settle p50/p99 (µs; settle = deduct + return)\n",
+            "backend       set               callers  cycles/s   admit p50/p99  settle p50/p99 (µs; admit = authenticate + apply fee, settle = deduct + return)\n",
         );
         for r in &self.runs {
             s.push_str(&format!(
@@ -168,7 +170,7 @@ impl BenchReport {
     }
 }
 
-const OPS: [&str; 3] = ["authenticate", "apply_fee", "settle"];
+const OPS: [&str; 2] = ["admit", "settle"];
 
 fn xorshift(x: &mut u64) -> u64 {
     *x ^= *x << 13;
@@ -182,7 +184,7 @@ async fn caller(
     ids: std::sync::Arc<Vec<AccountId>>,
     call_base: u64,
     until: Instant,
-    separate_settle: bool,
+    separate: bool,
     h: Hists,
 ) -> (u64, u64) {
     let mut rng = call_base | 1;
@@ -193,7 +195,6 @@ async fn caller(
         let call = CallId(call_base + n);
         n += 1;
         let k = |seq| OpKey { call, seq };
-        let refused = |r: &PrepaidResponse| matches!(r, PrepaidResponse::Refused(_));
         let record = |i: usize, t: Instant| {
             let _ = h.lock()[i].record(t.elapsed().as_micros().max(1) as u64);
         };
@@ -202,17 +203,14 @@ async fn caller(
             account: account.clone(),
             min: 10,
         };
-        let mut ok = !refused(&dir.request(auth).await);
-        record(0, t);
-        let t = Instant::now();
         let apply = PrepaidRequest::ApplyFee {
             key: k(0),
             account: account.clone(),
             want: 600,
             min: 10,
         };
-        ok &= !refused(&dir.request(apply).await);
-        record(1, t);
+        let mut ok = exchange(&dir, [auth, apply], separate).await;
+        record(0, t);
         let t = Instant::now();
         let deduct = PrepaidRequest::Deduct {
             key: k(1),
@@ -220,13 +218,8 @@ async fn caller(
             used: 250,
         };
         let ret = PrepaidRequest::Return { key: k(2), account };
-        if separate_settle {
-            ok &= !refused(&dir.request(deduct).await);
-            ok &= !refused(&dir.request(ret).await);
-        } else {
-            ok &= !dir.request_all(vec![deduct, ret]).await.iter().any(refused);
-        }
-        record(2, t);
+        ok &= exchange(&dir, [deduct, ret], separate).await;
+        record(1, t);
         if ok {
             cycles += 1;
         } else {
@@ -234,6 +227,21 @@ async fn caller(
         }
     }
     (cycles, failed)
+}
+
+/// Send a pair of operations as the SCP does (one request), or each as its own request;
+/// whether none was refused.
+async fn exchange(dir: &Prepaid, pair: [PrepaidRequest; 2], separate: bool) -> bool {
+    let refused = |r: &PrepaidResponse| matches!(r, PrepaidResponse::Refused(_));
+    if separate {
+        let mut ok = true;
+        for op in pair {
+            ok &= !refused(&dir.request(op).await);
+        }
+        ok
+    } else {
+        !dir.request_all(pair.into()).await.iter().any(refused)
+    }
 }
 
 /// The latency histograms of the callers on one arbiter. Shared by them rather than one set
@@ -271,7 +279,7 @@ async fn run(
             ids.clone(),
             base,
             until,
-            opts.separate_settle,
+            opts.separate,
             per_arbiter[i % per_arbiter.len()].clone(),
         );
         let (tx, rx) = tokio::sync::oneshot::channel();
