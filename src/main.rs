@@ -83,6 +83,10 @@ enum Command {
         /// The ledger's adaptive group-commit wait, `ledger.batch_linger_us` (0 = never wait).
         #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().batch_linger_us)]
         linger_us: u64,
+        /// The ledger's `snapshot_journal_percent` (0 = snapshot every `snapshot_every_records`
+        /// records whatever the snapshot's size).
+        #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().snapshot_journal_percent)]
+        snapshot_journal_percent: u64,
         /// Arbiters (threads) for the callers and the account actors; 0 = as the server's
         /// default (one per core less one, at least one).
         #[arg(long, default_value_t = 0)]
@@ -189,6 +193,7 @@ fn main() -> ExitCode {
             skip_embedded,
             separate,
             linger_us,
+            snapshot_journal_percent,
             arbiters,
         } => {
             init_logging(LogFormat::Human, "warn");
@@ -201,6 +206,7 @@ fn main() -> ExitCode {
                 skip_embedded,
                 separate,
                 linger_us,
+                snapshot_journal_percent,
                 arbiters: strowger::config::arbiters_or_default(arbiters),
                 ..Default::default()
             };
@@ -213,11 +219,14 @@ fn main() -> ExitCode {
                             let _ = std::fs::write(p, s);
                         }
                     }
-                    if r.reconciled {
-                        ExitCode::SUCCESS
-                    } else {
+                    if !r.reconciled {
                         eprintln!("strowger: the ledger did not reconcile");
                         ExitCode::FAILURE
+                    } else if r.restart.as_ref().is_some_and(|x| !x.same_as_before) {
+                        eprintln!("strowger: the restarted ledger's accounts differ from before");
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
                     }
                 }
                 Err(e) => {

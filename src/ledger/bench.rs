@@ -53,6 +53,9 @@ pub struct BenchOpts {
     /// The ledger's `batch_linger_us` (adaptive group commit; 0 = never wait). Default: the
     /// ledger's default.
     pub linger_us: u64,
+    /// The ledger's `snapshot_journal_percent` (0 = snapshot every `snapshot_every_records`
+    /// whatever the snapshot's size). Default: the ledger's default.
+    pub snapshot_journal_percent: u64,
 }
 
 impl Default for BenchOpts {
@@ -70,6 +73,7 @@ impl Default for BenchOpts {
             skip_embedded: false,
             separate: false,
             linger_us: LedgerConfig::default().batch_linger_us,
+            snapshot_journal_percent: LedgerConfig::default().snapshot_journal_percent,
         }
     }
 }
@@ -118,6 +122,23 @@ pub struct BenchReport {
     pub reconciled: bool,
     /// Journal records written.
     pub records: u64,
+    /// The embedded ledger reopened on its directory after the runs, as after a restart.
+    #[serde(default)]
+    pub restart: Option<RestartReport>,
+}
+
+/// The embedded ledger's restart after the runs: what it loaded and replayed, how long that
+/// took, and whether the recovered accounts sum to what they did before the restart.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RestartReport {
+    /// Accounts in the snapshot loaded (0 = no snapshot).
+    pub snapshot_accounts: usize,
+    /// Journal records replayed after it.
+    pub replayed_records: u64,
+    /// Snapshot load and replay, milliseconds.
+    pub elapsed_ms: f64,
+    /// Totals, Σ balances and Σ reserved after the restart equal those before it.
+    pub same_as_before: bool,
 }
 
 impl BenchReport {
@@ -145,6 +166,12 @@ impl BenchReport {
             "records {}  reconciled {}\n",
             self.records, self.reconciled
         ));
+        if let Some(r) = &self.restart {
+            s.push_str(&format!(
+                "restart: snapshot of {} accounts + {} journal records replayed in {:.0} ms, accounts as before: {}\n",
+                r.snapshot_accounts, r.replayed_records, r.elapsed_ms, r.same_as_before
+            ));
+        }
         s
     }
 
@@ -339,6 +366,7 @@ pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
         runs: Vec::new(),
         reconciled: true,
         records: 0,
+        restart: None,
     };
     if !opts.skip_embedded {
         bench_embedded(&opts, &mut report).await?;
@@ -391,9 +419,10 @@ async fn bench_embedded(
         dir: dir.clone(),
         fsync: opts.fsync,
         batch_linger_us: opts.linger_us,
+        snapshot_journal_percent: opts.snapshot_journal_percent,
         ..LedgerConfig::default()
     };
-    let ledger = Ledger::open(cfg)?;
+    let ledger = Ledger::open(cfg.clone())?;
     let arbiters: Vec<Arbiter> = (0..opts.arbiters.max(1)).map(|_| Arbiter::new()).collect();
     let directory = AccountDirectory::start(
         ledger.clone(),
@@ -429,7 +458,8 @@ async fn bench_embedded(
     let nodes = [Prepaid::Embedded(directory.clone())];
     let handles: Vec<ArbiterHandle> = arbiters.iter().map(|a| a.handle()).collect();
     run_sets(opts, &nodes, &sets, &mut epoch, report, &handles).await?;
-    let (t, bal, reserved) = ledger.reconcile();
+    let before = ledger.reconcile();
+    let (t, bal, reserved) = before;
     report.reconciled &= bal + t.charged == t.opening + t.topped_up + t.adjusted && reserved == 0;
     report.records = ledger.durable().seq;
     for a in &arbiters {
@@ -438,8 +468,34 @@ async fn bench_embedded(
     drop(nodes);
     drop(directory);
     drop(ledger);
+    let restarted = restart(&cfg, before).await;
     let _ = std::fs::remove_dir_all(&dir);
+    report.restart = Some(restarted?);
     Ok(())
+}
+
+/// Open the ledger again on `cfg.dir` once the running one has let go of it (its actors stop
+/// with their arbiters), as a restarted SCP would.
+async fn restart(
+    cfg: &LedgerConfig,
+    before: (super::account::Totals, i64, i64),
+) -> Result<RestartReport, super::LedgerError> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let ledger = loop {
+        match Ledger::open(cfg.clone()) {
+            Err(super::LedgerError::Locked(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(10)).await
+            }
+            other => break other?,
+        }
+    };
+    let r = ledger.recovery();
+    Ok(RestartReport {
+        snapshot_accounts: r.snapshot_accounts,
+        replayed_records: r.replayed,
+        elapsed_ms: r.elapsed.as_secs_f64() * 1e3,
+        same_as_before: ledger.reconcile() == before,
+    })
 }
 
 async fn bench_postgres(
@@ -525,6 +581,7 @@ mod tests {
             ],
             reconciled: true,
             records: 0,
+            restart: None,
         };
         assert_eq!(report.ratios(), vec![("hot 10".to_owned(), 16, 10.0, 900)]);
         assert!(report.to_table().contains("16 callers: 10.0x"));

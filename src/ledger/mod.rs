@@ -60,8 +60,15 @@ pub struct LedgerConfig {
     pub batch_linger_us: u64,
     /// A batch of this many records is written without waiting for more. Default 32.
     pub batch_linger_records: usize,
-    /// Snapshot after this many records. Default 1,000,000.
+    /// Snapshot after this many records … Default 1,000,000.
     pub snapshot_every_records: u64,
+    /// … once the journal written since the last snapshot is also at least this percentage of
+    /// that snapshot's size. A snapshot rewrites every account, so without this bound its
+    /// cost would grow with the number of accounts while the records between snapshots stay
+    /// fixed; with it, snapshots write at most 100/this as many bytes as the journal does, and
+    /// a restart replays at most this percentage of a snapshot's size in journal. 0 = no
+    /// bound. Default 200.
+    pub snapshot_journal_percent: u64,
     /// … or after this many seconds if anything changed. Default 300.
     pub snapshot_every_secs: u64,
     /// Snapshots kept (journal is kept back to the oldest). Default 2.
@@ -148,6 +155,7 @@ impl Default for LedgerConfig {
             batch_linger_us: 0,
             batch_linger_records: 32,
             snapshot_every_records: 1_000_000,
+            snapshot_journal_percent: 200,
             snapshot_every_secs: 300,
             snapshots_kept: 2,
             reservation_expiry_secs: 3600,

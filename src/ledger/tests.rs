@@ -890,6 +890,62 @@ fn snapshots_forget_old_answers_of_quiet_accounts() {
     }
 }
 
+/// Automatic snapshots: after `snapshot_every_records`, and only once the journal written since
+/// the last snapshot is also `snapshot_journal_percent` of that snapshot's size (0: no such
+/// bound). The last snapshot's size is remembered across a restart.
+#[test]
+fn automatic_snapshots_wait_for_journal_in_proportion_to_their_size() {
+    let wait_for = |l: &Ledger, what: &str, cond: &dyn Fn(&Ledger) -> bool| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !cond(l) {
+            assert!(std::time::Instant::now() < until, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    // 200 accounts make a snapshot of several KiB; 300 more cycles write far less journal than
+    // 1000 times that, but far more than 50 records.
+    let second_snapshot = |percent: u64| {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = LedgerConfig {
+            snapshot_every_records: 50,
+            snapshot_journal_percent: percent,
+            ..cfg(tmp.path())
+        };
+        let mut d = setup(tmp.path(), c.clone(), 200);
+        d.sync();
+        // The first has no earlier snapshot to weigh the journal against.
+        wait_for(&d.ledger, "first snapshot", &|l| l.last_snapshot_seq() > 0);
+        let first = d.ledger.last_snapshot_seq();
+        d.workload(200, 300, 1 << 20);
+        d.sync();
+        if percent == 0 {
+            wait_for(&d.ledger, "second snapshot", &|l| {
+                l.last_snapshot_seq() > first
+            });
+        } else {
+            // The writer looks again at least every 500 ms while idle.
+            std::thread::sleep(std::time::Duration::from_millis(1200));
+        }
+        let second = d.ledger.last_snapshot_seq() > first;
+        // After a restart the loaded snapshot's size still counts.
+        let more = d.last + 1;
+        drop(d);
+        let mut d = Driver::new(Ledger::open(c).unwrap());
+        d.workload(200, 300, 2 << 20);
+        d.sync();
+        if percent != 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1200));
+            assert!(
+                d.ledger.last_snapshot_seq() < more,
+                "snapshot after restart"
+            );
+        }
+        second
+    };
+    assert!(second_snapshot(0));
+    assert!(!second_snapshot(100_000));
+}
+
 #[test]
 fn second_open_of_a_directory_is_refused() {
     let tmp = tempfile::tempdir().unwrap();

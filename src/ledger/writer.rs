@@ -45,6 +45,23 @@ use super::{LedgerConfig, LedgerError};
 /// a measurable part of each request).
 type State = DashMap<AccountId, Account, foldhash::fast::RandomState>;
 
+/// What opening the ledger found and did (for the log and for `bench-ledger`'s restart).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Sequence number of the snapshot loaded (0 = none).
+    pub snapshot_seq: u64,
+    /// Accounts the snapshot held.
+    pub snapshot_accounts: usize,
+    /// Journal records replayed after it.
+    pub replayed: u64,
+    /// The last sequence number found.
+    pub last_seq: u64,
+    /// Accounts after replay.
+    pub accounts: usize,
+    /// Time from opening the directory to the ledger being ready.
+    pub elapsed: Duration,
+}
+
 /// The durability watermark published by the writer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Durable {
@@ -146,7 +163,10 @@ pub(crate) struct Shared {
     snapshot_lock: Mutex<()>,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
+    /// Size of the newest snapshot written or loaded, bytes (0 = none).
+    last_snapshot_bytes: AtomicU64,
     spare: SpareStatus,
+    recovery: Recovery,
 }
 
 struct Guard {
@@ -257,30 +277,44 @@ impl Ledger {
         let lock = lock_dir(&dir)?;
         let rules = cfg.rules();
         let state = State::default();
+        let started = Instant::now();
         let mut after = 0;
         let snap = load_newest(&dir).map_err(|source| LedgerError::Io {
             path: dir.clone(),
             source,
         })?;
+        let mut snapshot_bytes = 0;
         if let Some((seq, accounts)) = snap {
             after = seq;
+            snapshot_bytes = std::fs::metadata(super::snapshot::snapshot_path(&dir, seq))
+                .map(|m| m.len())
+                .unwrap_or(0);
             for a in accounts {
                 state.insert(a.id.clone(), a);
             }
         }
-        let started = Instant::now();
+        let snapshot_accounts = state.len();
         // The most one group commit writes (take_batch takes at least one record).
         let max_batch = (cfg.batch_max_bytes as u64).max((HEADER_LEN + MAX_PAYLOAD) as u64);
         let outcome = replay(&dir, after, max_batch, |seq, ev| {
             apply_durable(&state, &rules, seq, &ev)
         })?;
+        let recovery = Recovery {
+            snapshot_seq: after,
+            snapshot_accounts,
+            replayed: outcome.replayed,
+            last_seq: outcome.last_seq,
+            accounts: state.len(),
+            elapsed: started.elapsed(),
+        };
         tracing::info!(
             dir = %dir.display(),
             snapshot_seq = after,
+            snapshot_accounts,
             replayed = outcome.replayed,
             last_seq = outcome.last_seq,
             accounts = state.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = recovery.elapsed.as_millis() as u64,
             "ledger recovered"
         );
         let next_seq = outcome.last_seq + 1;
@@ -319,7 +353,9 @@ impl Ledger {
             snapshot_lock: Mutex::new(()),
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
+            last_snapshot_bytes: AtomicU64::new(snapshot_bytes),
             spare,
+            recovery,
             cfg,
         });
         shared.metrics.journal_bytes.set(journal_bytes(&dir) as f64);
@@ -357,6 +393,11 @@ impl Ledger {
             shared,
             _guard: guard,
         })
+    }
+
+    /// What opening this ledger recovered, and how long it took.
+    pub fn recovery(&self) -> Recovery {
+        self.shared.recovery
     }
 
     /// The configuration in force.
@@ -623,6 +664,8 @@ impl Shared {
         mut last_snap: u64,
     ) {
         let mut last_snap_at = Instant::now();
+        // Journal bytes written since the last snapshot was started.
+        let mut journal_since: u64 = 0;
         let mut pace = Pace::default();
         let (mut bytes, mut events) = (Vec::new(), Vec::new());
         loop {
@@ -641,6 +684,7 @@ impl Shared {
                             self.metrics.batch_records.record(events.len() as f64);
                             self.metrics.journal_bytes.increment(grown as f64);
                             self.durable.send_modify(|d| d.seq = last);
+                            journal_since += bytes.len() as u64;
                         }
                         Err(e) => self.fail("write/fsync", &e),
                     }
@@ -650,7 +694,12 @@ impl Shared {
             events.clear();
             let durable = self.durable.borrow().seq;
             let due = durable > last_snap
-                && (durable - last_snap >= self.cfg.snapshot_every_records
+                && ((durable - last_snap >= self.cfg.snapshot_every_records
+                    && journal_since.saturating_mul(100)
+                        >= self
+                            .cfg
+                            .snapshot_journal_percent
+                            .saturating_mul(self.last_snapshot_bytes.load(Ordering::Acquire)))
                     || last_snap_at.elapsed() >= Duration::from_secs(self.cfg.snapshot_every_secs));
             if due
                 && !self.failed.load(Ordering::Acquire)
@@ -661,6 +710,7 @@ impl Shared {
                 }
                 last_snap = durable;
                 last_snap_at = Instant::now();
+                journal_since = 0;
             }
             if shutdown && self.queue.lock().events.is_empty() {
                 break;
@@ -703,6 +753,7 @@ impl Shared {
         match &written {
             Ok((_, accounts, bytes)) => {
                 self.last_snapshot.fetch_max(seq, Ordering::AcqRel);
+                self.last_snapshot_bytes.store(*bytes, Ordering::Release);
                 self.metrics.snapshots.increment(1);
                 // Pruning removed segments: measure again.
                 self.metrics
