@@ -2,10 +2,13 @@
 //!
 //! Submitters (account actors) encode their event, take a sequence number and append the framed
 //! record to a shared queue under a short lock. The writer thread takes everything queued (up to
-//! the batch limits), writes it, issues one `fdatasync` for the whole batch, applies the events
-//! to the materialised state and then publishes the new durable sequence number on a watch
-//! channel; each submitter waits until the durable sequence number reaches its own (on an
-//! arbiter, through that arbiter's relay: see [`super::durable`]).
+//! the batch limits), writes it, issues one `fdatasync` for the whole batch, publishes the new
+//! durable sequence number on a watch channel and then applies the events to the materialised
+//! state; each submitter waits until the durable sequence number reaches its own (on an
+//! arbiter, through that arbiter's relay: see [`super::durable`]). Publishing first lets the
+//! arbiters answer while the writer applies (the submitters already hold the changes in their
+//! actors); readers of the materialised state wait for the writer to catch up with the
+//! durable number ([`Shared::caught_up`]), so they never see less than what was acknowledged.
 //!
 //! Any write or fsync error puts the ledger in a failed state for the rest of the process's life
 //! (after a failed fsync the page cache can no longer be trusted to match the disk, so retrying
@@ -156,6 +159,9 @@ pub(crate) struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     durable: watch::Sender<Durable>,
+    /// Every durable record up to this sequence number is applied to `state` (it trails
+    /// `durable.seq` by the batch being applied).
+    applied: AtomicU64,
     state: State,
     failed: AtomicBool,
     failure: Mutex<Option<String>>,
@@ -346,6 +352,7 @@ impl Ledger {
             }),
             wake: Condvar::new(),
             durable,
+            applied: AtomicU64::new(outcome.last_seq),
             state,
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
@@ -501,26 +508,31 @@ impl Ledger {
 
     /// The durable (materialised) state of an account.
     pub fn account(&self, id: &AccountId) -> Option<Account> {
+        self.shared.caught_up();
         self.shared.state.get(id).map(|a| a.clone())
     }
 
     /// Whether the account exists in the durable state.
     pub fn contains(&self, id: &AccountId) -> bool {
+        self.shared.caught_up();
         self.shared.state.contains_key(id)
     }
 
     /// Number of accounts.
     pub fn account_count(&self) -> usize {
+        self.shared.caught_up();
         self.shared.state.len()
     }
 
     /// Every account id (durable state).
     pub fn account_ids(&self) -> Vec<AccountId> {
+        self.shared.caught_up();
         self.shared.state.iter().map(|e| e.key().clone()).collect()
     }
 
     /// Accounts holding live reservations (their expiry must be scheduled at start).
     pub fn accounts_with_reservations(&self) -> Vec<AccountId> {
+        self.shared.caught_up();
         self.shared
             .state
             .iter()
@@ -531,6 +543,7 @@ impl Ledger {
 
     /// Sum of all accounts' totals, balances and reservations: `(totals, Σ balance, Σ reserved)`.
     pub fn reconcile(&self) -> (Totals, i64, i64) {
+        self.shared.caught_up();
         let mut t = Totals::default();
         let (mut bal, mut res) = (0, 0);
         for e in self.shared.state.iter() {
@@ -547,7 +560,9 @@ impl Ledger {
 
     /// Write a snapshot now, in the calling thread; returns its sequence number.
     pub fn snapshot_now(&self) -> Result<u64, LedgerError> {
-        let seq = self.durable().seq;
+        // What the state holds, not merely what is durable: the snapshot covers its sequence
+        // number, and the journal before it may be pruned.
+        let seq = self.shared.caught_up();
         self.shared
             .take_snapshot(seq)
             .map_err(|source| LedgerError::Io {
@@ -570,6 +585,20 @@ impl Ledger {
 }
 
 impl Shared {
+    /// Wait until everything durable when called is applied to the materialised state (the
+    /// writer applies a batch right after publishing it: microseconds); returns the sequence
+    /// number applied. A failed ledger applies nothing more: its state is returned as it is.
+    fn caught_up(&self) -> u64 {
+        let target = self.durable.borrow().seq;
+        loop {
+            let applied = self.applied.load(Ordering::Acquire);
+            if applied >= target || self.failed.load(Ordering::Acquire) {
+                return applied;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     fn fail(&self, what: &'static str, err: &io::Error) {
         if !self.failed.swap(true, Ordering::AcqRel) {
             let msg = format!("journal {what} failed: {err}");
@@ -676,14 +705,15 @@ impl Shared {
                     match seg.write_batch(first, &bytes) {
                         Ok(grown) => {
                             self.metrics.fsync_seconds.record(t.elapsed().as_secs_f64());
+                            self.durable.send_modify(|d| d.seq = last);
                             for (seq, ev) in &events {
                                 apply_durable(&self.state, &self.rules, *seq, ev);
                             }
+                            self.applied.store(last, Ordering::Release);
                             self.metrics.records.increment(events.len() as u64);
                             self.metrics.batches.increment(1);
                             self.metrics.batch_records.record(events.len() as f64);
                             self.metrics.journal_bytes.increment(grown as f64);
-                            self.durable.send_modify(|d| d.seq = last);
                             journal_since += bytes.len() as u64;
                         }
                         Err(e) => self.fail("write/fsync", &e),
@@ -692,7 +722,7 @@ impl Shared {
             }
             bytes.clear();
             events.clear();
-            let durable = self.durable.borrow().seq;
+            let durable = self.applied.load(Ordering::Acquire);
             let due = durable > last_snap
                 && ((durable - last_snap >= self.cfg.snapshot_every_records
                     && journal_since.saturating_mul(100)
