@@ -217,15 +217,16 @@ async fn caller(
     let mut rng = call_base | 1;
     let (mut cycles, mut failed) = (0u64, 0u64);
     let mut n = 0u64;
-    while Instant::now() < until {
+    // Two clock reads a cycle: each one ends a step and starts the next.
+    let mut t = Instant::now();
+    while t < until {
         let account = ids[(xorshift(&mut rng) % ids.len() as u64) as usize].clone();
         let call = CallId(call_base + n);
         n += 1;
         let k = |seq| OpKey { call, seq };
-        let record = |i: usize, t: Instant| {
-            let _ = h.lock()[i].record(t.elapsed().as_micros().max(1) as u64);
+        let record = |i: usize, took: Duration| {
+            let _ = h.lock()[i].record(took.as_micros().max(1) as u64);
         };
-        let t = Instant::now();
         let auth = PrepaidRequest::Authenticate {
             account: account.clone(),
             min: 10,
@@ -237,8 +238,8 @@ async fn caller(
             min: 10,
         };
         let mut ok = exchange(&dir, [auth, apply], separate).await;
-        record(0, t);
-        let t = Instant::now();
+        let admitted = Instant::now();
+        record(0, admitted - t);
         let deduct = PrepaidRequest::Deduct {
             key: k(1),
             account: account.clone(),
@@ -246,7 +247,8 @@ async fn caller(
         };
         let ret = PrepaidRequest::Return { key: k(2), account };
         ok &= exchange(&dir, [deduct, ret], separate).await;
-        record(1, t);
+        t = Instant::now();
+        record(1, t - admitted);
         if ok {
             cycles += 1;
         } else {
