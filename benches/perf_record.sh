@@ -242,6 +242,10 @@ if [[ " $SECTIONS " == *" max "* || ( " $SECTIONS " == *" latency "* && -z "${LA
         fi
         [ "$arb" = "$LARB" ] && MAXD=$m
     done
+    if [ "$MAXD" = 0 ]; then
+        echo "no rate held for $LARB arbiters: the latency section is skipped (set LATENCY_RATE to run it)"
+        MAXD=""
+    fi
 fi
 
 if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" ) ]]; then

@@ -87,6 +87,10 @@ enum Command {
         /// records whatever the snapshot's size).
         #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().snapshot_journal_percent)]
         snapshot_journal_percent: u64,
+        /// Seconds to pause (after a `sync`) between the PostgreSQL runs (first) and the
+        /// embedded runs, for the disk to go quiet.
+        #[arg(long, default_value_t = 2.0)]
+        settle_secs: f64,
         /// Arbiters (threads) for the callers and the account actors; 0 = as the server's
         /// default (one per core less one, at least one).
         #[arg(long, default_value_t = 0)]
@@ -194,6 +198,7 @@ fn main() -> ExitCode {
             separate,
             linger_us,
             snapshot_journal_percent,
+            settle_secs,
             arbiters,
         } => {
             init_logging(LogFormat::Human, "warn");
@@ -207,6 +212,7 @@ fn main() -> ExitCode {
                 separate,
                 linger_us,
                 snapshot_journal_percent,
+                settle_secs,
                 arbiters: strowger::config::arbiters_or_default(arbiters),
                 ..Default::default()
             };
