@@ -378,10 +378,11 @@ pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
         std::env::temp_dir().join(format!("strowger-bench-ledger-{}", std::process::id()))
     });
     let _remove = RemoveOnDrop(dir.clone());
-    // PostgreSQL first, on a quiet disk. After the embedded runs (about a gigabyte written in
-    // half a minute) this VM's disk stays slow for tens of seconds, whether or not their files
-    // are removed, and PostgreSQL's commits measured then ran at half speed or less. The
-    // embedded ledger runs after PostgreSQL instead, on whatever that leaves behind.
+    // PostgreSQL first, so that it never runs on the disk the embedded runs have just
+    // loaded (about a gigabyte written in half a minute): measured after them, PostgreSQL did
+    // 505–655 cycles/s at 16 callers in four runs of four; first, 630–1 590. (It also varies
+    // by about 2x between runs of its own, for reasons not found.) The embedded ledger runs
+    // after PostgreSQL instead, on whatever that leaves behind.
     if let Some(url) = &opts.postgres {
         bench_postgres(&opts, url, &mut report).await?;
         if !opts.skip_embedded {
