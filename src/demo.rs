@@ -14,6 +14,7 @@ use clap::Args;
 
 use crate::callgen::{self, reconcile, CallgenArgs, CallgenError};
 use crate::config::Config;
+use crate::scratch::ScratchDir;
 use crate::server::{self, ServeError, ServeOptions};
 
 /// The example provisioning and scenarios, built in so the demo runs from any directory.
@@ -73,21 +74,7 @@ pub enum DemoError {
     Io(String),
 }
 
-/// Removes the demo's directory on every way out.
-struct TempDir {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
-fn temp_dir(keep: bool) -> Result<TempDir, DemoError> {
+fn temp_dir(keep: bool) -> Result<ScratchDir, DemoError> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -96,7 +83,7 @@ fn temp_dir(keep: bool) -> Result<TempDir, DemoError> {
         std::env::temp_dir().join(format!("strowger-demo-{}-{nanos:08x}", std::process::id()));
     std::fs::create_dir_all(&path)
         .map_err(|e| DemoError::Io(format!("{}: {e}", path.display())))?;
-    Ok(TempDir { path, keep })
+    Ok(ScratchDir { path, keep })
 }
 
 /// `strowger demo`. Exit 0 when every call was answered as expected and the ledger balanced.

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod ledger;
 pub mod metrics;
 pub mod prepaid;
+pub mod scratch;
 pub mod server;
 pub mod service;
 pub mod trace;

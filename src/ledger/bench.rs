@@ -377,7 +377,7 @@ pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
     let dir = opts.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("strowger-bench-ledger-{}", std::process::id()))
     });
-    let _remove = RemoveOnDrop(dir.clone());
+    let _remove = crate::scratch::ScratchDir::new(dir.clone());
     // PostgreSQL first, so that it never runs on the disk the embedded runs have just
     // loaded (about a gigabyte written in half a minute): measured after them, PostgreSQL did
     // 505–655 cycles/s at 16 callers in four runs of four; first, 630–1 590. (It also varies
@@ -393,15 +393,6 @@ pub async fn bench(opts: BenchOpts) -> Result<BenchReport, super::LedgerError> {
         bench_embedded(&opts, &dir, &mut report).await?;
     }
     Ok(report)
-}
-
-/// Removes a directory when dropped.
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Let the disk go quiet between the backends (PostgreSQL's last writes flushed).
