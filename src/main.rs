@@ -91,6 +91,9 @@ enum Command {
         /// embedded runs, for the disk to go quiet.
         #[arg(long, default_value_t = 2.0)]
         settle_secs: f64,
+        /// Write the journal through the page cache (`ledger.direct_io = false`), for comparison.
+        #[arg(long)]
+        buffered_io: bool,
         /// Arbiters (threads) for the callers and the account actors; 0 = as the server's
         /// default (one per core less one, at least one).
         #[arg(long, default_value_t = 0)]
@@ -199,6 +202,7 @@ fn main() -> ExitCode {
             linger_us,
             snapshot_journal_percent,
             settle_secs,
+            buffered_io,
             arbiters,
         } => {
             init_logging(LogFormat::Human, "warn");
@@ -213,6 +217,7 @@ fn main() -> ExitCode {
                 linger_us,
                 snapshot_journal_percent,
                 settle_secs,
+                direct_io: !buffered_io,
                 arbiters: strowger::config::arbiters_or_default(arbiters),
                 ..Default::default()
             };

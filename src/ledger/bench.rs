@@ -59,6 +59,8 @@ pub struct BenchOpts {
     /// Pause between the PostgreSQL runs and the embedded runs, after a `sync`, for the disk
     /// to go quiet. Default 2 s.
     pub settle_secs: f64,
+    /// The ledger's `direct_io`. Default: the ledger's default.
+    pub direct_io: bool,
 }
 
 impl Default for BenchOpts {
@@ -78,6 +80,7 @@ impl Default for BenchOpts {
             linger_us: LedgerConfig::default().batch_linger_us,
             snapshot_journal_percent: LedgerConfig::default().snapshot_journal_percent,
             settle_secs: 2.0,
+            direct_io: LedgerConfig::default().direct_io,
         }
     }
 }
@@ -447,6 +450,7 @@ async fn bench_embedded(
         fsync: opts.fsync,
         batch_linger_us: opts.linger_us,
         snapshot_journal_percent: opts.snapshot_journal_percent,
+        direct_io: opts.direct_io,
         ..LedgerConfig::default()
     };
     let ledger = Ledger::open(cfg.clone())?;

@@ -18,7 +18,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,6 +29,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::account::Event;
 use super::record::{decode_event, read_record, ReadRecord};
+use super::segment_file::FsFile;
 use super::LedgerError;
 
 /// File name of the spare (preallocated, not yet adopted) segment. Not a segment: replay and
@@ -68,34 +69,26 @@ pub trait SegmentFile: Send {
     fn sync_data(&mut self) -> io::Result<()>;
 }
 
-/// The real file system.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FsStorage;
-
-struct FsFile {
-    file: File,
-    pos: u64,
+/// The real file system. With `direct_io`, segments adopted from a spare (and reopened ones)
+/// are written with direct I/O ([`FsFile`]); plain, extending segments through the page cache.
+#[derive(Debug, Clone, Copy)]
+pub struct FsStorage {
+    /// Write preallocated segments with `O_DIRECT` (`ledger.direct_io`).
+    pub direct_io: bool,
 }
 
-impl SegmentFile for FsFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write_at(buf, self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        self.file.sync_data()
+impl Default for FsStorage {
+    fn default() -> Self {
+        FsStorage { direct_io: true }
     }
 }
 
 impl Storage for FsStorage {
     fn create_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
-        let file = OpenOptions::new().create_new(true).write(true).open(path)?;
-        Ok(Box::new(FsFile { file, pos: 0 }))
+        Ok(Box::new(FsFile::create(path)?))
     }
     fn open_segment(&self, path: &Path, at: u64) -> io::Result<Box<dyn SegmentFile>> {
-        let file = OpenOptions::new().write(true).open(path)?;
-        Ok(Box::new(FsFile { file, pos: at }))
+        Ok(Box::new(FsFile::open(path, at, self.direct_io)?))
     }
     fn prepare_spare(&self, path: &Path, bytes: u64, cancel: &AtomicBool) -> io::Result<()> {
         let mut f = OpenOptions::new()
@@ -118,7 +111,14 @@ impl Storage for FsStorage {
                 unsynced = 0;
             }
         }
-        f.sync_all()
+        f.sync_all()?;
+        if self.direct_io {
+            // Its writer will not read these pages through the cache: drop them now rather
+            // than have each first direct write into them invalidate them.
+            // SAFETY: posix_fadvise on a descriptor `f` owns; no memory is passed.
+            unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        }
+        Ok(())
     }
     fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
         match fs::metadata(path) {
@@ -131,9 +131,9 @@ impl Storage for FsStorage {
             _ => {}
         }
         // Open first: if the rename then fails, nothing has changed.
-        let file = OpenOptions::new().write(true).open(spare)?;
+        let file = FsFile::open(spare, 0, self.direct_io)?;
         fs::rename(spare, path)?;
-        Ok(Box::new(FsFile { file, pos: 0 }))
+        Ok(Box::new(file))
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         sync_dir(dir)

@@ -1108,13 +1108,13 @@ struct FaultyFile(Box<dyn SegmentFile>, Arc<Faults>);
 impl Storage for FaultyStorage {
     fn create_segment(&self, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
         Ok(Box::new(FaultyFile(
-            FsStorage.create_segment(path)?,
+            FsStorage::default().create_segment(path)?,
             self.0.clone(),
         )))
     }
     fn open_segment(&self, path: &Path, at: u64) -> io::Result<Box<dyn SegmentFile>> {
         Ok(Box::new(FaultyFile(
-            FsStorage.open_segment(path, at)?,
+            FsStorage::default().open_segment(path, at)?,
             self.0.clone(),
         )))
     }
@@ -1122,17 +1122,17 @@ impl Storage for FaultyStorage {
         if self.0.fail_spare.load(Ordering::SeqCst) {
             return Err(io::Error::from_raw_os_error(libc::ENOSPC));
         }
-        FsStorage.prepare_spare(path, bytes, cancel)?;
+        FsStorage::default().prepare_spare(path, bytes, cancel)?;
         self.0.spares_prepared.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
     fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
-        let f = FsStorage.adopt_segment(spare, path)?;
+        let f = FsStorage::default().adopt_segment(spare, path)?;
         self.0.adopted.fetch_add(1, Ordering::SeqCst);
         Ok(Box::new(FaultyFile(f, self.0.clone())))
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        FsStorage.sync_dir(dir)
+        FsStorage::default().sync_dir(dir)
     }
 }
 

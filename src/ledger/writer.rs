@@ -267,7 +267,10 @@ impl Ledger {
     /// Open (or create) the ledger in `cfg.dir`: load the newest good snapshot, replay the
     /// journal after it, truncate a torn tail, and start the writer and snapshot threads.
     pub fn open(cfg: LedgerConfig) -> Result<Ledger, LedgerError> {
-        Self::open_with_storage(cfg, Arc::new(FsStorage))
+        let storage = Arc::new(FsStorage {
+            direct_io: cfg.direct_io,
+        });
+        Self::open_with_storage(cfg, storage)
     }
 
     /// [`Ledger::open`] with the journal's file operations supplied (fault injection in tests).
