@@ -19,8 +19,9 @@
 #            fresh SCP is first warmed up (WARMUP_SECS at WARMUP_RATE, not measured): its
 #            account actors started, its memory grown.
 #   latency  p50/p99/p99.9 per step at half the maximum of the default arbiter count (one per
-#            core less one, at least one; 1 on 2 cores), and the SCP's own view of
-#            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms).
+#            core less one, at least one; 1 on 2 cores), the SCP's own view of
+#            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms),
+#            and each SCP thread's CPU and run-queue wait (/proc/<pid>/task/*/schedstat) per call.
 #   rss      SCP resident memory per live call, with HELD calls held open in real time.
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
@@ -92,6 +93,15 @@ EOF
 scenario "$WORK/prepaid.toml" 0
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# One line per thread of $1: name, CPU ticks, ns spent runnable waiting for a core (schedstat).
+threads() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+            "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)" \
+            "$(awk '{print $2}' "$t/schedstat" 2>/dev/null || echo 0)"
+    done
+}
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 
@@ -256,12 +266,14 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" )
     warm_up "$M3UA"
     # The histograms below count from here (the warm-up's calls are subtracted).
     curl -s "http://$ADMIN/metrics" >"$WORK/warm.metrics" || true
+    threads "$SCP_PID" >"$WORK/threads.before"
     gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
+    threads "$SCP_PID" >"$WORK/threads.after"
     # The SCP's own view (InitialDP in -> first answer out, no generator scheduling in it) and
     # the ledger's commits, from its Prometheus histograms.
     curl -s "http://$ADMIN/metrics" >"$WORK/half.metrics" || true
     stop_pid "$SCP_PID"
-    python3 - "$WORK/half.json" "$WORK/half.metrics" "$WORK/warm.metrics" <<'EOF'
+    python3 - "$WORK/half.json" "$WORK/half.metrics" "$WORK/warm.metrics" "$WORK/threads.before" "$WORK/threads.after" "$TCK" <<'EOF'
 import json, os, re, sys
 r = json.load(open(sys.argv[1]))
 print("completed %.0f calls/s, %d ok, %d failed" % (r["calls_per_second"], r["ok"], r["failed"]))
@@ -292,6 +304,21 @@ for k in ["initial_dp", "release", "call"]:
     l = r["latency_ms"].get(k)
     if l:
         print("%-16s %10d %9.3f %9.3f %9.3f %9.3f" % (k, l["count"], l["p50"], l["p99"], l["p999"], l["max"]))
+# Per SCP thread (by name): CPU and time spent runnable but waiting for a core, per call.
+def threads(path):
+    out = {}
+    for line in open(path):
+        name, ticks, wait_ns = line.rsplit(" ", 2)
+        t = out.setdefault(name, [0, 0])
+        t[0] += int(ticks); t[1] += int(wait_ns)
+    return out
+t0, t1, tck, ok = threads(sys.argv[4]), threads(sys.argv[5]), int(sys.argv[6]), max(r["ok"], 1)
+print("%-16s %14s %24s" % ("SCP thread", "CPU us/call", "run-queue wait us/call"))
+for name in sorted(t1, key=lambda n: -(t1[n][0] - t0.get(n, [0, 0])[0])):
+    cpu = (t1[name][0] - t0.get(name, [0, 0])[0]) * 1e6 / tck / ok
+    wait = (t1[name][1] - t0.get(name, [0, 0])[1]) / 1e3 / ok
+    if cpu >= 0.05 or wait >= 0.05:
+        print("%-16s %14.1f %24.1f" % (name, cpu, wait))
 EOF
 fi
 
