@@ -27,7 +27,8 @@
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
 # P99_MS (10), STEP_SECS (5), START_RATE (1000), SUSTAIN_SECS (30; 0 = no hold),
 # SUSTAIN_TRIES (4), WARMUP_SECS (5; 0 = none), WARMUP_RATE (5000), HELD (20000), HOLD_SECS (40),
-# LATENCY_SECS (20), LATENCY_RATE (fixed rate for "latency" instead of half the maximum;
+# LATENCY_SECS (20), TIMELINE (1: print benches/timeline.py's 0.1 s samples of the latency
+# run: slow answers, commits, CPU and each thread's run-queue wait), LATENCY_RATE (fixed rate for "latency" instead of half the maximum;
 # then "max" is not needed), LATENCY_ARBITERS (the default count), DATA_ROOT (a temporary directory under /tmp: the SCP's data directory,
 # ledger journal included; /dev/shm takes the disk's fsync out of the latencies), KEEP (1:
 # keep the work directory), CARGO_TARGET_DIR (target), BIN (a strowger binary to measure
@@ -267,8 +268,18 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" )
     # The histograms below count from here (the warm-up's calls are subtracted).
     curl -s "http://$ADMIN/metrics" >"$WORK/warm.metrics" || true
     threads "$SCP_PID" >"$WORK/threads.before"
+    TL=""
+    if [ "${TIMELINE:-0}" = 1 ]; then
+        python3 "$ROOT/benches/timeline.py" "$ADMIN" "$SCP_PID" "$((LATENCY_SECS + 1))" >"$WORK/timeline.txt" &
+        TL=$!
+    fi
     gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
     threads "$SCP_PID" >"$WORK/threads.after"
+    if [ -n "$TL" ]; then
+        wait "$TL" || true
+        echo "-- timeline (benches/timeline.py, every 0.1 s)"
+        cat "$WORK/timeline.txt"
+    fi
     # The SCP's own view (InitialDP in -> first answer out, no generator scheduling in it) and
     # the ledger's commits, from its Prometheus histograms.
     curl -s "http://$ADMIN/metrics" >"$WORK/half.metrics" || true
