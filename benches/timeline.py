@@ -7,6 +7,7 @@ answers of a load test coincide with (benches/perf_record.sh runs it with TIMELI
 
 Columns: calls answered (InitialDP -> first answer, the SCP's own histogram) and how many of
 them took over 1 / 2.5 / 10 ms; ledger commits and how many took over 1 ms; snapshots taken;
+the journal's size in MB (it grows a whole segment when the writer moves to a new one);
 the machine's user / system / softirq / idle share; then each thread that used >= 3 ticks or
 waited > 1 ms for a core, as name:cpu_ticks/run_queue_wait. A last line sums it up.
 """
@@ -20,6 +21,7 @@ interval = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
 SETUP = "strowger_call_setup_seconds"
 COMMIT = "strowger_ledger_fsync_seconds"
 SNAPS = "strowger_ledger_snapshots_total"
+JOURNAL = "strowger_ledger_journal_bytes"
 
 
 def scrape():
@@ -60,8 +62,8 @@ def machine():
     return list(map(int, open("/proc/stat").readline().split()[1:]))
 
 
-print("%5s %6s %5s %6s %5s %7s %5s %5s  %-20s %s" % (
-    "t s", "calls", ">1ms", ">2.5ms", ">10ms", "commits", ">1ms", "snaps", "machine %",
+print("%5s %6s %5s %6s %5s %7s %5s %5s %7s  %-20s %s" % (
+    "t s", "calls", ">1ms", ">2.5ms", ">10ms", "commits", ">1ms", "snaps", "jrnl MB", "machine %",
     "threads: cpu ticks/run-queue wait"))
 prev, prev_t, prev_m = scrape(), threads(), machine()
 start = time.time()
@@ -91,9 +93,9 @@ while time.time() - start < secs:
     sums["calls"] += calls
     sums["over1"] += slow[0]
     sums["commits"] += commits
-    print("%5.1f %6d %5d %6d %5d %7d %5d %5d  u%-3d s%-3d si%-3d idle%-3d %s" % (
+    print("%5.1f %6d %5d %6d %5d %7d %5d %5d %7.0f  u%-3d s%-3d si%-3d idle%-3d %s" % (
         time.time() - start, calls, slow[0], slow[1], slow[2], commits, slow_commits,
-        total(cur, SNAPS) - total(prev, SNAPS),
+        total(cur, SNAPS) - total(prev, SNAPS), total(cur, JOURNAL) / 1e6,
         dm[0] * 100 // all_ticks, dm[2] * 100 // all_ticks, dm[6] * 100 // all_ticks,
         (dm[3] + dm[4]) * 100 // all_ticks, " ".join(busy)), flush=True)
     prev, prev_t, prev_m = cur, cur_t, cur_m

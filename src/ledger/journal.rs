@@ -17,8 +17,7 @@
 //! with the file and byte offset.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::fd::AsRawFd;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,7 +28,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::account::Event;
 use super::record::{decode_event, read_record, ReadRecord};
-use super::segment_file::FsFile;
+use super::segment_file::{write_zeros, FsFile};
 use super::LedgerError;
 
 /// File name of the spare (preallocated, not yet adopted) segment. Not a segment: replay and
@@ -39,7 +38,8 @@ pub const SPARE_FILE: &str = "journal-spare.tmp";
 /// Zeros are written into a spare in chunks of this size…
 const SPARE_CHUNK: usize = 1 << 20;
 /// … with an `fdatasync` after every this many bytes, so the preparer never has a large burst of
-/// dirty pages in front of the writer's `fdatasync`.
+/// dirty pages (with direct I/O: of blocks in the device's cache) in front of the writer's
+/// `fdatasync`.
 const SPARE_SYNC_EVERY: u64 = 8 << 20;
 
 /// File operations of the journal writer, behind a trait so tests can inject faults.
@@ -91,34 +91,14 @@ impl Storage for FsStorage {
         Ok(Box::new(FsFile::open(path, at, self.direct_io)?))
     }
     fn prepare_spare(&self, path: &Path, bytes: u64, cancel: &AtomicBool) -> io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)?;
-        let zeros = vec![0u8; SPARE_CHUNK];
-        let (mut done, mut unsynced) = (0u64, 0u64);
-        while done < bytes {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
-            }
-            let n = (bytes - done).min(SPARE_CHUNK as u64) as usize;
-            f.write_all(&zeros[..n])?;
-            done += n as u64;
-            unsynced += n as u64;
-            if unsynced >= SPARE_SYNC_EVERY {
-                f.sync_data()?;
-                unsynced = 0;
-            }
-        }
-        f.sync_all()?;
-        if self.direct_io {
-            // Its writer will not read these pages through the cache: drop them now rather
-            // than have each first direct write into them invalidate them.
-            // SAFETY: posix_fadvise on a descriptor `f` owns; no memory is passed.
-            unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-        }
-        Ok(())
+        write_zeros(
+            path,
+            bytes,
+            self.direct_io,
+            SPARE_CHUNK,
+            SPARE_SYNC_EVERY,
+            cancel,
+        )
     }
     fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
         match fs::metadata(path) {

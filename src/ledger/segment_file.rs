@@ -18,6 +18,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::journal::SegmentFile;
 
@@ -160,6 +161,61 @@ impl SegmentFile for FsFile {
     }
 }
 
+/// Create (or replace) `path` holding at least `bytes` zero bytes, written for real in `chunk`s
+/// with an `fdatasync` every `sync_every` bytes and fsynced at the end; with `direct`, written
+/// with direct I/O (rounded up to whole blocks), so the zeros neither pass through the page
+/// cache nor leave it holding them, and no kernel writeback thread copies them later.
+/// Gives up with `Interrupted` as soon as `cancel` is set.
+pub(super) fn write_zeros(
+    path: &Path,
+    bytes: u64,
+    direct: bool,
+    chunk: usize,
+    sync_every: u64,
+    cancel: &AtomicBool,
+) -> io::Result<()> {
+    let create = |flags: i32| {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(flags)
+            .open(path)
+    };
+    let (file, direct) = match direct {
+        true => match create(libc::O_DIRECT) {
+            Ok(f) => (f, true),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => (create(0)?, false),
+            Err(e) => return Err(e),
+        },
+        false => (create(0)?, false),
+    };
+    let (bytes, chunk) = match direct {
+        true => (
+            bytes.div_ceil(BLOCK as u64) * BLOCK as u64,
+            chunk.div_ceil(BLOCK).max(1) * BLOCK,
+        ),
+        false => (bytes, chunk.max(1)),
+    };
+    let mut buf = AlignedBuf::default();
+    let zeros = buf.zeroed(chunk);
+    let (mut done, mut unsynced) = (0u64, 0u64);
+    while done < bytes {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let n = (bytes - done).min(chunk as u64) as usize;
+        file.write_all_at(&zeros[..n], done)?;
+        done += n as u64;
+        unsynced += n as u64;
+        if unsynced >= sync_every {
+            file.sync_data()?;
+            unsynced = 0;
+        }
+    }
+    file.sync_all()
+}
+
 /// A growable buffer whose used part starts at a [`BLOCK`]-aligned address.
 #[derive(Default)]
 struct AlignedBuf {
@@ -225,5 +281,24 @@ mod tests {
         let on_disk = std::fs::read(&path).unwrap();
         assert_eq!(&on_disk[..expect.len()], &expect[..]);
         assert!(on_disk[expect.len()..].iter().all(|&b| b == 0));
+    }
+
+    /// A spare is all zeros, at least as long as asked (whole blocks with direct I/O), and
+    /// replaces whatever the file held.
+    #[test]
+    fn zeros_are_written_for_real_and_replace_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spare");
+        let no = AtomicBool::new(false);
+        for (direct, bytes, len) in [(true, 10_000u64, 12_288u64), (false, 10_000, 10_000)] {
+            std::fs::write(&path, vec![7u8; 20_000]).unwrap();
+            write_zeros(&path, bytes, direct, 3000, 5000, &no).unwrap();
+            let on_disk = std::fs::read(&path).unwrap();
+            assert_eq!(on_disk.len() as u64, len);
+            assert!(on_disk.iter().all(|&b| b == 0));
+        }
+        let stop = AtomicBool::new(true);
+        let e = write_zeros(&path, 10_000, true, 4096, 4096, &stop).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::Interrupted);
     }
 }
