@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use super::account::Event;
+use super::disk::{write_zeros, FsFile};
 use super::record::{decode_event, read_record, ReadRecord};
-use super::segment_file::{write_zeros, FsFile};
 use super::LedgerError;
 
 /// File name of the spare (preallocated, not yet adopted) segment. Not a segment: replay and

@@ -2,7 +2,7 @@
 //!
 //! - [`account`]: the pure account model — decide/apply, invariants, idempotency memory.
 //! - [`record`], [`journal`]: checksummed records in (preallocated) segments, replay, torn tails;
-//!   `segment_file`: a segment on disk, written through the page cache or with direct I/O.
+//!   `disk`: segment and spare files written through the page cache or with direct I/O.
 //! - [`writer`]: [`Ledger`] — one writer thread with group commit, materialised state, failure state.
 //! - [`durable`]: one task per arbiter relays each commit to the waits on its thread.
 //! - [`snapshot`]: fuzzy snapshots written safely; recovery = newest good snapshot + journal.
@@ -17,11 +17,11 @@ pub mod account;
 pub mod actor;
 pub mod backend;
 pub mod bench;
+mod disk;
 mod durable;
 pub mod journal;
 pub mod pg;
 pub mod record;
-mod segment_file;
 pub mod snapshot;
 pub mod writer;
 

@@ -1,5 +1,7 @@
-//! A journal segment on the real file system, written through the page cache or with direct
-//! I/O.
+//! The journal's files on the real file system — segments and the spare — written through the
+//! page cache or with direct I/O. (Snapshots stay in the page cache: written with direct I/O
+//! as they are built, their blocks sat in the device's cache ahead of every journal flush, and
+//! the ledger benchmark's p99 grew by a third; see the README's ledger section.)
 //!
 //! Direct I/O (`O_DIRECT`) writes whole [`BLOCK`]s from aligned memory at aligned offsets. A
 //! batch rarely ends on a block boundary, so the file keeps the bytes of the block that holds
@@ -44,39 +46,28 @@ impl FsFile {
     /// Open `path` for writing at `pos`, with direct I/O if `direct` and the file system takes
     /// it (else through the page cache, logged).
     pub(super) fn open(path: &Path, pos: u64, direct: bool) -> io::Result<Self> {
-        if direct {
-            // The bytes already in the block of `pos`, read before the direct open (reads of a
-            // direct descriptor would need aligned buffers too).
-            let start = pos - pos % BLOCK as u64;
-            let mut tail = vec![0u8; (pos - start) as usize];
-            File::open(path)?.read_exact_at(&mut tail, start)?;
-            match OpenOptions::new()
+        let open = |flags: i32| {
+            OpenOptions::new()
                 .write(true)
-                .custom_flags(libc::O_DIRECT)
+                .custom_flags(flags)
                 .open(path)
-            {
-                Ok(file) => {
-                    return Ok(FsFile {
-                        file,
-                        pos,
-                        direct: Some(Direct {
-                            tail,
-                            buf: AlignedBuf::default(),
-                        }),
-                    })
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                    tracing::warn!(file = %path.display(), "the file system refuses direct I/O; writing the journal through the page cache");
-                }
-                Err(e) => return Err(e),
+        };
+        let (file, direct) = open_maybe_direct(open, direct)?;
+        let direct = match direct {
+            // The bytes already in the block of `pos` (read through another descriptor: reads
+            // of a direct one would need aligned buffers too).
+            true => {
+                let start = pos - pos % BLOCK as u64;
+                let mut tail = vec![0u8; (pos - start) as usize];
+                File::open(path)?.read_exact_at(&mut tail, start)?;
+                Some(Direct {
+                    tail,
+                    buf: AlignedBuf::default(),
+                })
             }
-        }
-        let file = OpenOptions::new().write(true).open(path)?;
-        Ok(FsFile {
-            file,
-            pos,
-            direct: None,
-        })
+            false => None,
+        };
+        Ok(FsFile { file, pos, direct })
     }
 
     /// Create a new, empty file written through the page cache.
@@ -174,22 +165,7 @@ pub(super) fn write_zeros(
     sync_every: u64,
     cancel: &AtomicBool,
 ) -> io::Result<()> {
-    let create = |flags: i32| {
-        OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(flags)
-            .open(path)
-    };
-    let (file, direct) = match direct {
-        true => match create(libc::O_DIRECT) {
-            Ok(f) => (f, true),
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => (create(0)?, false),
-            Err(e) => return Err(e),
-        },
-        false => (create(0)?, false),
-    };
+    let (file, direct) = open_maybe_direct(|flags| create(path, flags), direct)?;
     let (bytes, chunk) = match direct {
         true => (
             bytes.div_ceil(BLOCK as u64) * BLOCK as u64,
@@ -214,6 +190,34 @@ pub(super) fn write_zeros(
         }
     }
     file.sync_all()
+}
+
+/// Create (or truncate) `path` for writing, with `flags` (`O_DIRECT` or 0).
+fn create(path: &Path, flags: i32) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(flags)
+        .open(path)
+}
+
+/// Open with `O_DIRECT` through `open` if `direct`, falling back to the page cache where the
+/// file system refuses it (logged); returns the file and whether it is direct.
+fn open_maybe_direct(
+    open: impl Fn(i32) -> io::Result<File>,
+    direct: bool,
+) -> io::Result<(File, bool)> {
+    if direct {
+        match open(libc::O_DIRECT) {
+            Ok(f) => return Ok((f, true)),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                tracing::warn!("the file system refuses direct I/O; writing the ledger's files through the page cache");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((open(0)?, false))
 }
 
 /// A growable buffer whose used part starts at a [`BLOCK`]-aligned address.
