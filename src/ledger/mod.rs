@@ -97,7 +97,8 @@ pub struct LedgerConfig {
     /// Write preallocated segments with direct I/O (`O_DIRECT`, whole 4 KiB blocks from aligned
     /// memory; the block holding the write position is rewritten with the next batch), so a
     /// commit skips the page cache and its `fdatasync` only flushes the device's cache: less
-    /// CPU per commit. Where the file system refuses direct I/O the segment is written through
+    /// CPU per commit. The spare's zeros are written the same way, so zero-filling it sends no
+    /// bursts of dirty pages ahead of the journal's flushes. Where the file system refuses direct I/O the segment is written through
     /// the page cache instead (logged). Only with `preallocate`. Default true.
     pub direct_io: bool,
     /// Mailbox capacity of each account actor. Default 256.
