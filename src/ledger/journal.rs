@@ -69,8 +69,9 @@ pub trait SegmentFile: Send {
     fn sync_data(&mut self) -> io::Result<()>;
 }
 
-/// The real file system. With `direct_io`, segments adopted from a spare (and reopened ones)
-/// are written with direct I/O ([`FsFile`]); plain, extending segments through the page cache.
+/// The real file system. With `direct_io`, the spare's zeros and the segments adopted from a
+/// spare (and reopened ones) are written with direct I/O ([`FsFile`], [`write_zeros`]);
+/// plain, extending segments through the page cache.
 #[derive(Debug, Clone, Copy)]
 pub struct FsStorage {
     /// Write preallocated segments with `O_DIRECT` (`ledger.direct_io`).
