@@ -70,7 +70,7 @@ pub trait SegmentFile: Send {
 }
 
 /// The real file system. With `direct_io`, the spare's zeros and the segments adopted from a
-/// spare (and reopened ones) are written with direct I/O ([`FsFile`], [`write_zeros`]);
+/// spare (and reopened ones) are written with direct I/O (`FsFile`, `write_zeros`);
 /// plain, extending segments through the page cache.
 #[derive(Debug, Clone, Copy)]
 pub struct FsStorage {
