@@ -35,8 +35,11 @@ use super::LedgerError;
 /// pruning ignore it, and start-up removes a leftover one (it may be half-filled after a crash).
 pub const SPARE_FILE: &str = "journal-spare.tmp";
 
-/// Zeros are written into a spare in chunks of this size…
+/// Zeros are written into a spare in chunks of this size (through the page cache)…
 const SPARE_CHUNK: usize = 1 << 20;
+/// … or of this size with direct I/O, where each chunk is one request on the device and a
+/// journal write that arrives meanwhile waits behind it.
+const SPARE_DIRECT_CHUNK: usize = 128 << 10;
 /// … with an `fdatasync` after every this many bytes, so the preparer never has a large burst of
 /// dirty pages (with direct I/O: of blocks in the device's cache) in front of the writer's
 /// `fdatasync`.
@@ -92,14 +95,11 @@ impl Storage for FsStorage {
         Ok(Box::new(FsFile::open(path, at, self.direct_io)?))
     }
     fn prepare_spare(&self, path: &Path, bytes: u64, cancel: &AtomicBool) -> io::Result<()> {
-        write_zeros(
-            path,
-            bytes,
-            self.direct_io,
-            SPARE_CHUNK,
-            SPARE_SYNC_EVERY,
-            cancel,
-        )
+        let chunk = match self.direct_io {
+            true => SPARE_DIRECT_CHUNK,
+            false => SPARE_CHUNK,
+        };
+        write_zeros(path, bytes, self.direct_io, chunk, SPARE_SYNC_EVERY, cancel)
     }
     fn adopt_segment(&self, spare: &Path, path: &Path) -> io::Result<Box<dyn SegmentFile>> {
         match fs::metadata(path) {
