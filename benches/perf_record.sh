@@ -95,14 +95,7 @@ scenario "$WORK/prepaid.toml" 0
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # One line per thread of $1: name, CPU ticks, ns spent runnable waiting for a core (schedstat).
-threads() {
-    local t
-    for t in /proc/"$1"/task/*; do
-        printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
-            "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)" \
-            "$(awk '{print $2}' "$t/schedstat" 2>/dev/null || echo 0)"
-    done
-}
+threads() { python3 "$ROOT/benches/timeline.py" threads "$1"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 

@@ -4,6 +4,7 @@ machine's CPU use and each busy thread's CPU and run-queue wait. For finding wha
 answers of a load test coincide with (benches/perf_record.sh runs it with TIMELINE=1).
 
     benches/timeline.py ADMIN_ADDR SCP_PID SECONDS [INTERVAL]
+    benches/timeline.py threads SCP_PID     # one line per thread: name, CPU ticks, run-queue ns
 
 Columns: calls answered (InitialDP -> first answer, the SCP's own histogram) and how many of
 them took over 1 / 2.5 / 10 ms; ledger commits and how many took over 1 ms; snapshots taken;
@@ -16,8 +17,6 @@ import sys
 import time
 import urllib.request
 
-admin, pid, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
-interval = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
 SETUP = "strowger_call_setup_seconds"
 COMMIT = "strowger_ledger_fsync_seconds"
 SNAPS = "strowger_ledger_snapshots_total"
@@ -44,7 +43,8 @@ def over(m, name, le):
     return total(m, name + "_count") - total(m, name + "_bucket", le)
 
 
-def threads():
+def threads(pid):
+    """Each thread of `pid`: tid -> (name, CPU ticks, ns runnable waiting for a core)."""
     out = {}
     for tid in os.listdir("/proc/%s/task" % pid):
         try:
@@ -62,10 +62,16 @@ def machine():
     return list(map(int, open("/proc/stat").readline().split()[1:]))
 
 
+if sys.argv[1] == "threads":
+    for name, ticks, wait in threads(sys.argv[2]).values():
+        print("%s %d %d" % (name.replace(" ", "_"), ticks, wait))
+    sys.exit(0)
+admin, pid, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+interval = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
 print("%5s %6s %5s %6s %5s %7s %5s %5s %7s  %-20s %s" % (
     "t s", "calls", ">1ms", ">2.5ms", ">10ms", "commits", ">1ms", "snaps", "jrnl MB", "machine %",
     "threads: cpu ticks/run-queue wait"))
-prev, prev_t, prev_m = scrape(), threads(), machine()
+prev, prev_t, prev_m = scrape(), threads(pid), machine()
 start = time.time()
 sums = {"calls": 0, "over1": 0, "commits": 0, "cpu": {}, "wait": {}}
 while time.time() - start < secs:
@@ -74,7 +80,7 @@ while time.time() - start < secs:
         cur = scrape()
     except OSError:
         break
-    cur_t, cur_m = threads(), machine()
+    cur_t, cur_m = threads(pid), machine()
     dm = [a - b for a, b in zip(cur_m, prev_m)]
     all_ticks = max(sum(dm), 1)
     calls = total(cur, SETUP + "_count") - total(prev, SETUP + "_count")

@@ -86,16 +86,27 @@ impl FsFile {
         self.direct.is_some()
     }
 
-    fn write_direct(&mut self, buf: &[u8]) -> io::Result<usize> {
+    fn write_buffered(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl SegmentFile for FsFile {
+    /// With direct I/O, the block holding the position and `buf` after it, padded with zeros
+    /// to whole blocks; else `buf` through the page cache.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Some(d) = self.direct.as_mut() else {
             return self.write_buffered(buf);
         };
         let tail = d.tail.len();
         let start = self.pos - tail as u64;
         let total = tail + buf.len();
-        let region = d.buf.zeroed(total.div_ceil(BLOCK) * BLOCK);
+        let region = d.buf.region(total.div_ceil(BLOCK) * BLOCK);
         region[..tail].copy_from_slice(&d.tail);
         region[tail..total].copy_from_slice(buf);
+        region[total..].fill(0);
         let written = loop {
             match self.file.write_at(region, start) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -131,22 +142,6 @@ impl FsFile {
             Err(e) => Err(e),
         }
     }
-
-    fn write_buffered(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write_at(buf, self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl SegmentFile for FsFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.direct.is_some() {
-            self.write_direct(buf)
-        } else {
-            self.write_buffered(buf)
-        }
-    }
     fn sync_data(&mut self) -> io::Result<()> {
         self.file.sync_data()
     }
@@ -174,7 +169,8 @@ pub(super) fn write_zeros(
         false => (bytes, chunk.max(1)),
     };
     let mut buf = AlignedBuf::default();
-    let zeros = buf.zeroed(chunk);
+    let zeros = buf.region(chunk);
+    zeros.fill(0);
     let (mut done, mut unsynced) = (0u64, 0u64);
     while done < bytes {
         if cancel.load(Ordering::Relaxed) {
@@ -227,15 +223,13 @@ struct AlignedBuf {
 }
 
 impl AlignedBuf {
-    /// `len` bytes at an aligned address, zeroed.
-    fn zeroed(&mut self, len: usize) -> &mut [u8] {
+    /// `len` bytes at an aligned address (holding whatever was written there last).
+    fn region(&mut self, len: usize) -> &mut [u8] {
         if self.raw.len() < len + BLOCK {
             self.raw = vec![0; (len + BLOCK).next_power_of_two()];
         }
         let off = (BLOCK - self.raw.as_ptr() as usize % BLOCK) % BLOCK;
-        let region = &mut self.raw[off..off + len];
-        region.fill(0);
-        region
+        &mut self.raw[off..off + len]
     }
 }
 

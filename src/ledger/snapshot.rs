@@ -268,14 +268,31 @@ pub fn list_snapshots(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     Ok(v)
 }
 
+/// The snapshot [`load_newest`] loaded.
+pub struct Loaded {
+    /// Sequence number it was taken at.
+    pub seq: u64,
+    /// Its accounts.
+    pub accounts: Vec<Account>,
+    /// Its size on disk, bytes.
+    pub bytes: u64,
+}
+
 /// Load the newest snapshot that reads back; unreadable ones are logged and skipped.
-pub fn load_newest(dir: &Path) -> io::Result<Option<(u64, Vec<Account>)>> {
+pub fn load_newest(dir: &Path) -> io::Result<Option<Loaded>> {
     for (seq, path) in list_snapshots(dir)? {
-        match fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| decode_snapshot(&b).map_err(|e| e.to_string()))
-        {
-            Ok((s, accounts)) if s == seq => return Ok(Some((s, accounts))),
+        match fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {
+            decode_snapshot(&b)
+                .map(|(s, accounts)| (s, accounts, b.len() as u64))
+                .map_err(|e| e.to_string())
+        }) {
+            Ok((s, accounts, bytes)) if s == seq => {
+                return Ok(Some(Loaded {
+                    seq,
+                    accounts,
+                    bytes,
+                }))
+            }
             Ok(_) => {
                 tracing::error!(file = %path.display(), "snapshot name and content disagree; skipped")
             }

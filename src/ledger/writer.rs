@@ -293,12 +293,10 @@ impl Ledger {
             source,
         })?;
         let mut snapshot_bytes = 0;
-        if let Some((seq, accounts)) = snap {
-            after = seq;
-            snapshot_bytes = std::fs::metadata(super::snapshot::snapshot_path(&dir, seq))
-                .map(|m| m.len())
-                .unwrap_or(0);
-            for a in accounts {
+        if let Some(loaded) = snap {
+            after = loaded.seq;
+            snapshot_bytes = loaded.bytes;
+            for a in loaded.accounts {
                 state.insert(a.id.clone(), a);
             }
         }
