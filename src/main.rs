@@ -94,6 +94,9 @@ enum Command {
         /// Write the journal through the page cache (`ledger.direct_io = false`), for comparison.
         #[arg(long)]
         buffered_io: bool,
+        /// The ledger's busy polling at low load, `ledger.busy_poll_us` (0 = sleep at once).
+        #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().busy_poll_us)]
+        busy_poll_us: u64,
         /// Arbiters (threads) for the callers and the account actors; 0 = as the server's
         /// default (one per core less one, at least one).
         #[arg(long, default_value_t = 0)]
@@ -203,6 +206,7 @@ fn main() -> ExitCode {
             snapshot_journal_percent,
             settle_secs,
             buffered_io,
+            busy_poll_us,
             arbiters,
         } => {
             init_logging(LogFormat::Human, "warn");
@@ -218,6 +222,7 @@ fn main() -> ExitCode {
                 snapshot_journal_percent,
                 settle_secs,
                 direct_io: !buffered_io,
+                busy_poll_us,
                 arbiters: strowger::config::arbiters_or_default(arbiters),
                 ..Default::default()
             };

@@ -295,7 +295,10 @@ async fn setup(
     };
     let provisioning = load_provisioning(&config)?;
     let n = config.arbiters();
-    let arbiters: Vec<Arbiter> = (0..n).map(|_| Arbiter::new()).collect();
+    let arbiters = (0..n)
+        .map(|_| crate::ledger::durable::arbiter())
+        .collect::<Result<Vec<Arbiter>, _>>()
+        .map_err(|e| ServeError::Setup(format!("arbiter thread: {e}")))?;
     let handles: Vec<ArbiterHandle> = arbiters.iter().map(|a| a.handle()).collect();
     let accounts = open_ledger(&config, handles.clone())?;
     let seeded = seed_accounts(&provisioning.snapshot(), &accounts).await?;

@@ -61,6 +61,8 @@ pub struct BenchOpts {
     pub settle_secs: f64,
     /// The ledger's `direct_io`. Default: the ledger's default.
     pub direct_io: bool,
+    /// The ledger's `busy_poll_us`. Default: the ledger's default.
+    pub busy_poll_us: u64,
 }
 
 impl Default for BenchOpts {
@@ -81,6 +83,7 @@ impl Default for BenchOpts {
             snapshot_journal_percent: LedgerConfig::default().snapshot_journal_percent,
             settle_secs: 2.0,
             direct_io: LedgerConfig::default().direct_io,
+            busy_poll_us: LedgerConfig::default().busy_poll_us,
         }
     }
 }
@@ -451,10 +454,17 @@ async fn bench_embedded(
         batch_linger_us: opts.linger_us,
         snapshot_journal_percent: opts.snapshot_journal_percent,
         direct_io: opts.direct_io,
+        busy_poll_us: opts.busy_poll_us,
         ..LedgerConfig::default()
     };
     let ledger = Ledger::open(cfg.clone())?;
-    let arbiters: Vec<Arbiter> = (0..opts.arbiters.max(1)).map(|_| Arbiter::new()).collect();
+    let arbiters = (0..opts.arbiters.max(1))
+        .map(|_| super::durable::arbiter())
+        .collect::<Result<Vec<Arbiter>, _>>()
+        .map_err(|source| super::LedgerError::Io {
+            path: dir.clone(),
+            source,
+        })?;
     let directory = AccountDirectory::start(
         ledger.clone(),
         arbiters.iter().map(|a| a.handle()).collect(),

@@ -18,7 +18,7 @@ pub mod actor;
 pub mod backend;
 pub mod bench;
 mod disk;
-mod durable;
+pub(crate) mod durable;
 pub mod journal;
 pub mod pg;
 pub mod record;
@@ -62,6 +62,14 @@ pub struct LedgerConfig {
     pub batch_linger_us: u64,
     /// A batch of this many records is written without waiting for more. Default 32.
     pub batch_linger_records: usize,
+    /// Busy polling at low load, µs: when the writer finds nothing queued after a commit it
+    /// polls this long for the next record before it sleeps, and an arbiter with nothing to
+    /// run but calls waiting on a commit polls this long for that commit before it sleeps
+    /// (each poll yields the core to any thread waiting for it). A sleeping thread takes some
+    /// 15 µs to wake on a VM, twice per money operation; polling saves that when requests
+    /// come one at a time, at a cost of up to this much otherwise idle CPU per commit.
+    /// 0 = always sleep at once. Default 150 (a commit on a local SSD takes about 100 µs).
+    pub busy_poll_us: u64,
     /// Snapshot after this many records … Default 1,000,000.
     pub snapshot_every_records: u64,
     /// … once the journal written since the last snapshot is also at least this percentage of
@@ -163,6 +171,7 @@ impl Default for LedgerConfig {
             batch_max_records: 8192,
             batch_linger_us: 0,
             batch_linger_records: 32,
+            busy_poll_us: 150,
             snapshot_every_records: 1_000_000,
             snapshot_journal_percent: 200,
             snapshot_every_secs: 300,

@@ -1161,12 +1161,17 @@ impl SegmentFile for FaultyFile {
 }
 
 fn faulty(dir: &Path) -> (Driver, Arc<Faults>) {
+    faulty_with(dir, 0)
+}
+
+fn faulty_with(dir: &Path, busy_poll_us: u64) -> (Driver, Arc<Faults>) {
     let f = Arc::new(Faults {
         enospc_after: AtomicUsize::new(usize::MAX),
         ..Faults::default()
     });
     let c = LedgerConfig {
         fsync: true,
+        busy_poll_us,
         ..cfg(dir)
     };
     let l = Ledger::open_with_storage(c, Arc::new(FaultyStorage(f.clone()))).unwrap();
@@ -2106,7 +2111,8 @@ where
     T: Send + 'static,
 {
     let _sys = actix::System::new();
-    let arb = actix::Arbiter::new();
+    // As the server's: it busy polls for commits before it sleeps (`busy_poll_us`).
+    let arb = durable::arbiter().unwrap();
     ledger.start_relay(&arb.handle());
     let (tx, rx) = std::sync::mpsc::channel();
     let l = ledger.clone();
@@ -2129,9 +2135,16 @@ where
 
 #[test]
 fn waits_on_a_relayed_arbiter_end_when_their_record_is_durable() {
+    for busy_poll_us in [0, 200] {
+        many_waits_on_a_relayed_arbiter(busy_poll_us);
+    }
+}
+
+fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
     let tmp = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(LedgerConfig {
         fsync: true,
+        busy_poll_us,
         ..cfg(tmp.path())
     })
     .unwrap();
@@ -2172,8 +2185,14 @@ fn waits_on_a_relayed_arbiter_end_when_their_record_is_durable() {
 
 #[test]
 fn waits_on_a_relayed_arbiter_fail_when_the_ledger_fails() {
+    for busy_poll_us in [0, 5_000] {
+        waits_fail_on_a_relayed_arbiter(busy_poll_us);
+    }
+}
+
+fn waits_fail_on_a_relayed_arbiter(busy_poll_us: u64) {
     let tmp = tempfile::tempdir().unwrap();
-    let (d, f) = faulty(tmp.path());
+    let (d, f) = faulty_with(tmp.path(), busy_poll_us);
     let ledger = d.ledger.clone();
     let answers = on_relayed_arbiter(&ledger, move |l| async move {
         // Waits already parked on the relay when the fsync fails, and one started after.
@@ -2204,6 +2223,54 @@ fn waits_on_a_relayed_arbiter_fail_when_the_ledger_fails() {
         "{answers:?}"
     );
     drop(d);
+}
+
+#[test]
+fn one_at_a_time_the_arbiter_polls_for_each_commit_and_hands_it_over() {
+    // 5 ms of polling: the commit of a lone record (one fdatasync) is nearly always seen by
+    // the poll; with polling off it never is.
+    for (busy_poll_us, expect_polled) in [(5_000, true), (0, false)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(LedgerConfig {
+            fsync: true,
+            busy_poll_us,
+            ..cfg(tmp.path())
+        })
+        .unwrap();
+        let (ok, polled) = on_relayed_arbiter(&ledger, |l| async move {
+            let open = Event {
+                account: id("P0"),
+                at: 1_000,
+                kind: EventKind::AccountUpserted {
+                    state: AccountState::Active,
+                    expiry: None,
+                    opening_balance: 0,
+                },
+            };
+            let seq = l.submit(open).unwrap();
+            l.wait_durable(seq).await.unwrap();
+            let mut ok = 0;
+            for i in 0..50u64 {
+                let ev = Event {
+                    account: id("P0"),
+                    at: 1_000 + i,
+                    kind: EventKind::TopUp { amount: 1 },
+                };
+                let seq = l.submit(ev).unwrap();
+                let r = l.wait_durable(seq).await;
+                ok += usize::from(r.is_ok() && l.durable().seq >= seq);
+            }
+            (ok, l.polled_here())
+        });
+        assert_eq!(ok, 50, "busy_poll_us {busy_poll_us}");
+        assert_eq!(
+            polled > 0,
+            expect_polled,
+            "busy_poll_us {busy_poll_us}: {polled} polled"
+        );
+        assert!(polled <= 51);
+        assert_eq!(ledger.account(&id("P0")).unwrap().balance, 50);
+    }
 }
 
 #[test]
