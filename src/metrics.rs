@@ -73,7 +73,7 @@ pub const LEDGER_TORN_TAILS: &str = "strowger_ledger_torn_tail_truncations_total
 /// Failed attempts to prepare a preallocated journal segment (the writer keeps appending
 /// to plain segments meanwhile).
 pub const LEDGER_PREALLOCATION_FAILURES: &str = "strowger_ledger_preallocation_failures_total";
-/// Busy polls at low load (`ledger.busy_poll_us`) by who polled (`writer`: for the next
+/// Busy polls for one-at-a-time requests (`ledger.busy_poll_us`) by who polled (`writer`: for the next
 /// record; `arbiter`: for a commit its calls wait on) and result (`hit`: it came while polling).
 pub const LEDGER_BUSY_POLLS: &str = "strowger_ledger_busy_polls_total";
 /// Deduct requests above the reservation (clamped).
@@ -215,7 +215,7 @@ fn describe() {
     describe_counter!(LEDGER_RECORDS, "Ledger records made durable");
     describe_counter!(
         LEDGER_BUSY_POLLS,
-        "Busy polls at low load (ledger.busy_poll_us) by who polled (writer, arbiter) and result (hit: what it polled for came, miss: it slept after all)"
+        "Busy polls for one-at-a-time requests (ledger.busy_poll_us) by who polled (writer, arbiter) and result (hit: what it polled for came, miss: it slept after all)"
     );
     describe_histogram!(
         LEDGER_PG_BATCH_OPS,

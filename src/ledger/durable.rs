@@ -8,10 +8,11 @@
 //! thread, waking those it satisfies with thread-local wakes (no lock, no system call).
 //! Waits on threads without a relay (plain runtimes, tests) use the watch itself.
 //!
-//! An arbiter made by [`arbiter`] also busy polls at low load (`ledger.busy_poll_us`): when it
-//! has nothing left to run but waits on a commit, it polls the watermark for that long before
-//! it sleeps, and hands a commit it sees to its waits itself. Waking a sleeping thread costs
-//! some 15 µs on a VM; one request at a time pays that on every commit.
+//! An arbiter made by [`arbiter`] can also busy poll when requests come one at a time
+//! (`ledger.busy_poll_us`): when it has nothing left to run but one call waiting on a commit,
+//! it polls the watermark for that long before it sleeps, and hands the commit to the wait
+//! itself. Waking a sleeping thread costs some 15 µs on a VM; one request at a time pays that
+//! on every commit.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -162,14 +163,16 @@ pub(crate) fn arbiter() -> std::io::Result<actix::Arbiter> {
 }
 
 /// Run by an arbiter's runtime just before its thread sleeps (nothing left to run): for each
-/// relay on this thread with a poll time and waits pending, poll the watermark until it
-/// satisfies the earliest of them or the poll time is up, yielding the core on every round;
-/// a commit seen is handed to the waits at once, so the runtime runs them instead of sleeping.
+/// relay on this thread with a poll time and exactly one wait pending (requests coming one at
+/// a time: with more, the arbiter is busy enough that polling would take CPU other threads
+/// need), poll the watermark until it satisfies that wait or the poll time is up, yielding
+/// the core on every round; a commit seen is handed to the wait at once, so the runtime runs
+/// it instead of sleeping.
 fn before_park() {
     let relays: Vec<Rc<Relay>> = RELAYS.with(|r| {
         r.borrow()
             .iter()
-            .filter(|x| !x.poll.is_zero() && !x.waiters.borrow().is_empty())
+            .filter(|x| !x.poll.is_zero() && x.waiters.borrow().len() == 1)
             .cloned()
             .collect()
     });

@@ -62,13 +62,16 @@ pub struct LedgerConfig {
     pub batch_linger_us: u64,
     /// A batch of this many records is written without waiting for more. Default 32.
     pub batch_linger_records: usize,
-    /// Busy polling at low load, µs: when the writer finds nothing queued after a commit it
-    /// polls this long for the next record before it sleeps, and an arbiter with nothing to
-    /// run but calls waiting on a commit polls this long for that commit before it sleeps
-    /// (each poll yields the core to any thread waiting for it). A sleeping thread takes some
-    /// 15 µs to wake on a VM, twice per money operation; polling saves that when requests
-    /// come one at a time, at a cost of up to this much otherwise idle CPU per commit.
-    /// 0 = always sleep at once. Default 150 (a commit on a local SSD takes about 100 µs).
+    /// Busy polling for requests that come one at a time, µs: when the writer finds nothing
+    /// queued after a commit of a single record it polls this long for the next record before
+    /// it sleeps, and an arbiter with nothing to run but one call waiting on a commit polls
+    /// this long for that commit before it sleeps (each poll yields the core to any thread
+    /// waiting for it). A sleeping thread takes some 15 µs to wake on a VM, twice per money
+    /// operation; polling saves that, at a cost of up to this much CPU per commit. On a node
+    /// whose cores are busy with other work (the 2-core VM with the load generator beside the
+    /// SCP at 10 000 calls/s) the polling threads took CPU the others needed and the latency
+    /// got worse, so it is off by default: turn it on (150 suits a local SSD, whose commit
+    /// takes about 100 µs) for a node with spare cores and sequential traffic. Default 0.
     pub busy_poll_us: u64,
     /// Snapshot after this many records … Default 1,000,000.
     pub snapshot_every_records: u64,
@@ -171,7 +174,7 @@ impl Default for LedgerConfig {
             batch_max_records: 8192,
             batch_linger_us: 0,
             batch_linger_records: 32,
-            busy_poll_us: 150,
+            busy_poll_us: 0,
             snapshot_every_records: 1_000_000,
             snapshot_journal_percent: 200,
             snapshot_every_secs: 300,

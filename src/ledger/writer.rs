@@ -628,9 +628,13 @@ impl Shared {
 
     /// Busy poll (`busy_poll_us`) while nothing is queued beyond `next`, the sequence number
     /// the next batch starts with, yielding the core to any thread that wants it: a record
-    /// arriving meanwhile is taken without the ~15 µs a sleeping thread takes to wake.
-    fn poll_for_record(&self, next: u64) {
-        if self.cfg.busy_poll_us == 0 || self.submitted.load(Ordering::Acquire) != next {
+    /// arriving meanwhile is taken without the ~15 µs a sleeping thread takes to wake. Only
+    /// after a batch of one record: requests coming one at a time.
+    fn poll_for_record(&self, next: u64, pace: &Pace) {
+        if self.cfg.busy_poll_us == 0
+            || pace.last_batch > 1
+            || self.submitted.load(Ordering::Acquire) != next
+        {
             return;
         }
         let until = Instant::now() + Duration::from_micros(self.cfg.busy_poll_us);
@@ -734,7 +738,7 @@ impl Shared {
         let (mut bytes, mut events) = (Vec::new(), Vec::new());
         let mut next = self.submitted.load(Ordering::Acquire);
         loop {
-            self.poll_for_record(next);
+            self.poll_for_record(next, &pace);
             let shutdown = self.take_batch(&mut pace, &mut bytes, &mut events);
             if let Some(&(last, _)) = events.last() {
                 next = last + 1;
