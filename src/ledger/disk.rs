@@ -281,6 +281,65 @@ mod tests {
         assert!(on_disk[expect.len()..].iter().all(|&b| b == 0));
     }
 
+    /// A file system that refuses `O_DIRECT` at open (EINVAL) gets the file through the page
+    /// cache; any other error is passed on, and nothing is retried without being asked.
+    #[test]
+    fn a_refused_direct_open_falls_back_to_the_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seg");
+        let asked = std::cell::RefCell::new(Vec::new());
+        let refusing = |flags: i32| {
+            asked.borrow_mut().push(flags);
+            if flags & libc::O_DIRECT != 0 {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            create(&path, flags)
+        };
+        let (f, direct) = open_maybe_direct(refusing, true).unwrap();
+        assert!(!direct);
+        assert_eq!(*asked.borrow(), vec![libc::O_DIRECT, 0]);
+        f.write_all_at(b"buffered", 0).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"buffered");
+        let other =
+            |_: i32| -> io::Result<File> { Err(io::Error::from_raw_os_error(libc::EACCES)) };
+        let e = open_maybe_direct(other, true).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EACCES));
+        asked.borrow_mut().clear();
+        let (_, direct) = open_maybe_direct(refusing, false).unwrap();
+        assert!(!direct);
+        assert_eq!(*asked.borrow(), vec![0]);
+    }
+
+    /// A direct write the kernel refuses (EINVAL: here a misaligned offset, as a device with
+    /// blocks larger than [`BLOCK`] would refuse every write) switches the file to the page
+    /// cache for good: the same bytes are written there, at the same position, and the
+    /// descriptor no longer has `O_DIRECT`.
+    #[test]
+    fn a_refused_direct_write_goes_on_through_the_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seg");
+        std::fs::write(&path, vec![0u8; 8192]).unwrap();
+        let f = FsFile::open(&path, 0, true).unwrap();
+        assert!(
+            f.is_direct(),
+            "the temporary directory's file system refuses O_DIRECT; point TMPDIR at a disk"
+        );
+        // Position 100 with no tail bytes kept: the direct write would start at offset 100.
+        let mut f = FsFile { pos: 100, ..f };
+        assert_eq!(f.write(b"first").unwrap(), 5);
+        assert!(!f.is_direct());
+        // SAFETY: fcntl on a descriptor the File owns; no memory is passed.
+        let flags = unsafe { libc::fcntl(f.file.as_raw_fd(), libc::F_GETFL) };
+        assert_eq!(flags & libc::O_DIRECT, 0);
+        assert_eq!(f.write(b" second").unwrap(), 7);
+        f.sync_data().unwrap();
+        let on_disk = std::fs::read(&path).unwrap();
+        assert_eq!(&on_disk[100..112], b"first second");
+        assert!(on_disk[..100].iter().all(|&b| b == 0));
+        assert!(on_disk[112..].iter().all(|&b| b == 0));
+        assert_eq!(on_disk.len(), 8192);
+    }
+
     /// A spare is all zeros, at least as long as asked (whole blocks with direct I/O), and
     /// replaces whatever the file held.
     #[test]
