@@ -2140,7 +2140,8 @@ fn waits_on_a_relayed_arbiter_end_when_their_record_is_durable() {
     }
 }
 
-fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
+/// A durable ledger (fsync on) in a new temporary directory, with `busy_poll_us`.
+fn polling_ledger(busy_poll_us: u64) -> (tempfile::TempDir, Ledger) {
     let tmp = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(LedgerConfig {
         fsync: true,
@@ -2148,6 +2149,11 @@ fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
         ..cfg(tmp.path())
     })
     .unwrap();
+    (tmp, ledger)
+}
+
+fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
+    let (_tmp, ledger) = polling_ledger(busy_poll_us);
     let (ok, durable_after) = on_relayed_arbiter(&ledger, |l| async move {
         assert!(l.relayed_here());
         // Many waits in flight at once, over several commits, each for its own record.
@@ -2230,13 +2236,7 @@ fn one_at_a_time_the_arbiter_polls_for_each_commit_and_hands_it_over() {
     // 5 ms of polling: the commit of a lone record (one fdatasync) is nearly always seen by
     // the poll; with polling off it never is.
     for (busy_poll_us, expect_polled) in [(5_000, true), (0, false)] {
-        let tmp = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(LedgerConfig {
-            fsync: true,
-            busy_poll_us,
-            ..cfg(tmp.path())
-        })
-        .unwrap();
+        let (_tmp, ledger) = polling_ledger(busy_poll_us);
         let (ok, polled) = on_relayed_arbiter(&ledger, |l| async move {
             let open = Event {
                 account: id("P0"),
