@@ -243,8 +243,19 @@ pub enum LedgerError {
     Failed(String),
 }
 
-/// Unix time now, in seconds.
+/// Unix time now, in seconds, from the kernel's coarse clock (`CLOCK_REALTIME_COARSE`: updated
+/// every tick, a few ms at most behind the precise clock). Every money operation reads it, and
+/// the precise clock cost about 2.7 % of the arbiter's samples at 256 `bench-ledger` callers,
+/// five times the coarse one's cost; whole seconds do not need it.
 pub fn unix_now() -> UnixSecs {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `ts` is.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+        return u64::try_from(ts.tv_sec).unwrap_or(0);
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

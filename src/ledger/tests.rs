@@ -2316,3 +2316,20 @@ fn a_snapshot_streamed_in_several_chunks_reads_back_whole() {
         vec![path.file_name().unwrap().to_string_lossy().into_owned()]
     );
 }
+
+#[test]
+fn the_coarse_clock_tells_the_same_second_as_the_precise_one() {
+    for _ in 0..1000 {
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let now = unix_now();
+        let after = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        // At most one tick behind: the same second, or the one before it at a boundary.
+        assert!(now + 1 >= before && now <= after, "{before} {now} {after}");
+    }
+}
