@@ -40,6 +40,8 @@ pub(super) struct Relay {
     poll: Duration,
     /// Commits [`before_park`] saw and handed over itself.
     polled: Cell<u64>,
+    /// `strowger_ledger_busy_polls_total{by="arbiter"}`: polls that saw their commit, and
+    /// polls that ran out of time.
     hits: metrics::Counter,
     misses: metrics::Counter,
 }
