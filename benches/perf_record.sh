@@ -19,7 +19,9 @@
 #            fresh SCP is first warmed up (WARMUP_SECS at WARMUP_RATE, not measured): its
 #            account actors started, its memory grown.
 #   latency  p50/p99/p99.9 per step at half the maximum of the default arbiter count (one per
-#            core less one, at least one; 1 on 2 cores), the SCP's own view of
+#            core less one, at least one; 1 on 2 cores; initial_dp_rx: InitialDP -> first
+#            answer timed from the kernel's receive time of the answer, without the
+#            generator's own wait to read it), the SCP's own view of
 #            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms),
 #            and each SCP thread's CPU and run-queue wait (/proc/<pid>/task/*/schedstat) per call.
 #   rss      SCP resident memory per live call, with HELD calls held open in real time.
@@ -304,7 +306,7 @@ for name, what in [("strowger_call_setup_seconds", "SCP-internal InitialDP -> fi
                           for le, n in b if le in ("0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01"))
         print("%s (%d): %s" % (what, tot, share))
 print("%-16s %10s %9s %9s %9s %9s" % ("step (ms)", "count", "p50", "p99", "p99.9", "max"))
-for k in ["initial_dp", "release", "call"]:
+for k in ["initial_dp", "initial_dp_rx", "release", "call"]:
     l = r["latency_ms"].get(k)
     if l:
         print("%-16s %10d %9.3f %9.3f %9.3f %9.3f" % (k, l["count"], l["p50"], l["p99"], l["p999"], l["max"]))

@@ -294,6 +294,8 @@ fn message_id(i: &InformationToSend<'_>) -> u32 {
 /// One link's state.
 struct Link {
     index: usize,
+    /// When the kernel received the bytes being handled (main loop; `None` if not timed).
+    rx_at: Option<Instant>,
     shared: Arc<Shared>,
     stats: Arc<Mutex<LinkStats>>,
     dialect: Dialect,
@@ -340,6 +342,9 @@ pub async fn run(
     };
     let stream = TcpStream::connect(addr).await.map_err(io)?;
     let _ = stream.set_nodelay(true);
+    if !super::rxstamp::enable(&stream) {
+        tracing::debug!(link = index, "no kernel receive times on this socket");
+    }
     let (mut rd, mut wr) = stream.into_split();
     let mut link = Link::new(index, shared.clone(), stats);
     let now = Instant::now();
@@ -413,6 +418,7 @@ impl Link {
         let seed = o.seed ^ (index as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
         Link {
             index,
+            rx_at: None,
             dialect,
             ac,
             tcap_cfg,
@@ -489,10 +495,14 @@ impl Link {
                 self.rbuf.reserve(256 * 1024);
             }
             tokio::select! {
-                r = rd.read_buf(&mut self.rbuf) => {
+                r = super::rxstamp::read_buf(rd.as_ref(), &mut self.rbuf) => {
                     match r {
-                        Ok(0) => return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "SCP closed the link")),
-                        Ok(_) => self.on_bytes(Instant::now()),
+                        Ok((0, _)) => return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "SCP closed the link")),
+                        Ok((_, at)) => {
+                            self.rx_at = at;
+                            self.on_bytes(Instant::now());
+                            self.rx_at = None;
+                        }
                         Err(e) => return Err(e),
                     }
                 }
@@ -552,6 +562,7 @@ impl Link {
     }
 
     fn on_data(&mut self, now: Instant, user_data: &[u8], st: &mut LinkStats) {
+        let rx_at = self.rx_at;
         let data = match SccpMessage::decode(user_data) {
             Ok(SccpMessage::Udt(u)) => u.data,
             Ok(SccpMessage::Xudt(x)) => x.data,
@@ -656,6 +667,10 @@ impl Link {
         }
         let micros = now.saturating_duration_since(call.step_at).as_micros() as u64;
         st.record(call.step, micros);
+        if let (Step::InitialDp, Some(at)) = (call.step, rx_at) {
+            let rx = at.saturating_duration_since(call.step_at).as_micros() as u64;
+            let _ = st.initial_dp_rx.record(rx.clamp(1, 60_000_000));
+        }
         let sc = &self.shared.scenarios;
         let Some(scenario) = sc.scenarios.get(usize::from(call.scenario)) else {
             return;

@@ -19,6 +19,7 @@ pub mod progress;
 pub mod reconcile;
 pub mod reflector;
 pub mod report;
+pub mod rxstamp;
 pub mod scenario;
 pub mod ssp;
 pub mod stats;

@@ -114,7 +114,10 @@ pub struct Report {
     pub scenarios: Vec<ScenarioRow>,
     /// Mismatches by kind, all scenarios and stray messages.
     pub mismatches: BTreeMap<String, u64>,
-    /// Latency per step (`initial_dp` is InitialDP → first answer) and per whole call.
+    /// Latency per step (`initial_dp` is InitialDP → first answer) and per whole call;
+    /// `initial_dp_rx` is InitialDP → first answer timed from the kernel's receive time of the
+    /// answer rather than from the generator's read of it (absent where the kernel does not
+    /// time reads).
     pub latency_ms: BTreeMap<String, Latency>,
     /// `--max` search.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,6 +183,9 @@ impl Report {
             if !h.is_empty() {
                 latency_ms.insert(s.name().to_string(), Latency::of(h));
             }
+        }
+        if !st.initial_dp_rx.is_empty() {
+            latency_ms.insert("initial_dp_rx".to_string(), Latency::of(&st.initial_dp_rx));
         }
         if !st.call.is_empty() {
             latency_ms.insert("call".to_string(), Latency::of(&st.call));
@@ -277,14 +283,15 @@ impl Report {
             "\n{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
             "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"
         );
-        let order = Step::ALL
-            .iter()
-            .map(|s| s.name())
+        let order = std::iter::once("initial_dp")
+            .chain(std::iter::once("initial_dp_rx"))
+            .chain(Step::ALL.iter().skip(1).map(|s| s.name()))
             .chain(std::iter::once("call"));
         for name in order {
             if let Some(l) = self.latency_ms.get(name) {
                 let label = match name {
                     "initial_dp" => "InitialDP→first answer",
+                    "initial_dp_rx" => "  by kernel rx time",
                     "call" => "whole call",
                     n => n,
                 };

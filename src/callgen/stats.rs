@@ -102,6 +102,9 @@ pub struct ScenarioCounts {
 pub struct LinkStats {
     /// Per step (see [`Step::ALL`]).
     pub steps: Vec<Histogram<u64>>,
+    /// InitialDP → first answer, timed from the kernel's receive time of the answer instead of
+    /// the read (see [`super::rxstamp`]); empty where the kernel does not time reads.
+    pub initial_dp_rx: Histogram<u64>,
     /// InitialDP → the call's last answer.
     pub call: Histogram<u64>,
     /// Every answer latency since the controller last took it (for `--max`).
@@ -122,6 +125,7 @@ impl LinkStats {
     pub fn new(scenarios: usize) -> Self {
         LinkStats {
             steps: Step::ALL.iter().map(|_| histogram()).collect(),
+            initial_dp_rx: histogram(),
             call: histogram(),
             window: histogram(),
             scenarios: vec![ScenarioCounts::default(); scenarios],
@@ -159,6 +163,7 @@ impl LinkStats {
         for (a, b) in self.steps.iter_mut().zip(&other.steps) {
             let _ = a.add(b);
         }
+        let _ = self.initial_dp_rx.add(&other.initial_dp_rx);
         let _ = self.call.add(&other.call);
         let _ = self.window.add(&other.window);
         for (a, b) in self.scenarios.iter_mut().zip(&other.scenarios) {
