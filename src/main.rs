@@ -94,7 +94,8 @@ enum Command {
         /// Write the journal through the page cache (`ledger.direct_io = false`), for comparison.
         #[arg(long)]
         buffered_io: bool,
-        /// The ledger's busy polling at low load, `ledger.busy_poll_us` (0 = sleep at once).
+        /// The ledger's busy polling for one-at-a-time requests, `ledger.busy_poll_us`
+        /// (0 = off: sleep at once).
         #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().busy_poll_us)]
         busy_poll_us: u64,
         /// Arbiters (threads) for the callers and the account actors; 0 = as the server's

@@ -283,9 +283,12 @@ impl Report {
             "\n{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
             "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"
         );
-        let order = std::iter::once("initial_dp")
-            .chain(std::iter::once("initial_dp_rx"))
-            .chain(Step::ALL.iter().skip(1).map(|s| s.name()))
+        // Each step, InitialDP's kernel-timed row right after it, then the whole call.
+        let order = Step::ALL
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(s.name()).chain((*s == Step::InitialDp).then_some("initial_dp_rx"))
+            })
             .chain(std::iter::once("call"));
         for name in order {
             if let Some(l) = self.latency_ms.get(name) {

@@ -179,23 +179,37 @@ fn before_park() {
             .collect()
     });
     for r in relays {
-        let Some(want) = r.waiters.borrow().iter().map(|(seq, _)| *seq).min() else {
+        let Some(want) = r.waiters.borrow().first().map(|(seq, _)| *seq) else {
             continue;
         };
-        let until = Instant::now() + r.poll;
-        loop {
+        let seen = busy_poll(r.poll, || {
             let d = *r.watch.borrow();
-            if d.seq >= want || d.failed {
+            (d.seq >= want || d.failed).then_some(d)
+        });
+        match seen {
+            Some(d) => {
                 r.polled.set(r.polled.get() + 1);
                 r.hits.increment(1);
                 r.publish(d);
                 return;
             }
-            if Instant::now() >= until {
-                r.misses.increment(1);
-                break;
-            }
-            std::thread::yield_now();
+            None => r.misses.increment(1),
         }
+    }
+}
+
+/// Poll `ready` for up to `budget`, yielding the core between rounds (a thread waiting for it
+/// gets it); what `ready` returned, or `None` once the time is up. The one busy-poll loop of
+/// the ledger: the writer's wait for a record and an arbiter's wait for a commit.
+pub(super) fn busy_poll<T>(budget: Duration, mut ready: impl FnMut() -> Option<T>) -> Option<T> {
+    let until = Instant::now() + budget;
+    loop {
+        if let Some(v) = ready() {
+            return Some(v);
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        std::thread::yield_now();
     }
 }

@@ -637,15 +637,14 @@ impl Shared {
         {
             return;
         }
-        let until = Instant::now() + Duration::from_micros(self.cfg.busy_poll_us);
-        while self.submitted.load(Ordering::Acquire) == next {
-            if Instant::now() >= until {
-                self.metrics.poll_misses.increment(1);
-                return;
-            }
-            std::thread::yield_now();
+        let budget = Duration::from_micros(self.cfg.busy_poll_us);
+        let came = durable::busy_poll(budget, || {
+            (self.submitted.load(Ordering::Acquire) != next).then_some(())
+        });
+        match came {
+            Some(()) => self.metrics.poll_hits.increment(1),
+            None => self.metrics.poll_misses.increment(1),
         }
-        self.metrics.poll_hits.increment(1);
     }
 
     /// Move the next batch into `bytes` and `events` (the writer's own buffers, empty, which
