@@ -217,27 +217,33 @@ pub fn start(config: Config, opts: ServeOptions) -> Result<ServerHandle, ServeEr
         .name("strowger-main".into())
         .spawn(move || {
             let sys = System::new();
-            let (r, arbiters) = sys.block_on(async move {
+            let (r, arbiters, engine) = sys.block_on(async move {
                 match setup(config, opts, metrics).await {
                     Ok(running) => {
+                        let engine = running.engine.clone();
                         let _ = ready_tx.send(Ok((
                             running.m3ua.clone(),
                             running.admin,
-                            running.engine.clone(),
+                            engine.clone(),
                         )));
-                        running.serve_until(stop_rx).await
+                        let (r, arbiters) = running.serve_until(stop_rx).await;
+                        (r, arbiters, Some(engine))
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
-                        (Ok(()), Vec::new())
+                        (Ok(()), Vec::new(), None)
                     }
                 }
             });
             System::current().stop();
-            // The arbiters' actors (links, calls, accounts) hold the ledger: wait until they
-            // are gone, so that when this returns the ledger is closed and its lock released.
+            // Wait until the arbiters' actors (links, calls, accounts) are gone, then close
+            // the ledger: when this returns its directory is unlocked, even if a thread that
+            // is still ending (an admin HTTP worker) holds a clone a little longer.
             for a in arbiters {
                 let _ = a.join();
+            }
+            if let Some(engine) = engine {
+                engine.services.accounts.close();
             }
             r
         })

@@ -436,6 +436,26 @@ fn top_up_and_adjust_move_the_balance() {
     assert_eq!(srv.balance("ACC-1002"), (5400, 0));
 }
 
+/// A stopped server has closed its ledger, whoever still holds a clone (in production: an
+/// admin HTTP worker thread that is still ending; here: the test), so a restart on the same
+/// directory is never refused as "locked by another process".
+#[test]
+fn a_stopped_server_unlocks_its_ledger_while_a_clone_lives() {
+    let srv = TestServer::start();
+    let kept = srv.h().engine().clone();
+    let (s, v) = http(
+        srv.admin(),
+        "POST",
+        "/accounts/ACC-1002/topup",
+        Some(TOKEN),
+        Some(&json!({"amount": 7})),
+    );
+    assert_eq!(s, 200, "{v}");
+    let srv = srv.restart();
+    assert_eq!(srv.balance("ACC-1002"), (5007, 0));
+    drop(kept);
+}
+
 #[test]
 fn provisioning_changes_persist_across_a_restart_and_are_used_by_calls() {
     let srv = TestServer::start();

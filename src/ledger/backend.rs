@@ -106,6 +106,14 @@ impl Prepaid {
         }
     }
 
+    /// At the end of a clean stop: close the embedded ledger (see [`Ledger::close`]), so its
+    /// directory is unlocked when the server returns; nothing to do for PostgreSQL.
+    pub fn close(&self) {
+        if let Prepaid::Embedded(d) = self {
+            d.ledger().close();
+        }
+    }
+
     /// The embedded ledger, if that is the backend.
     pub fn embedded(&self) -> Option<&Ledger> {
         match self {

@@ -957,6 +957,33 @@ fn second_open_of_a_directory_is_refused() {
 }
 
 #[test]
+fn close_unlocks_the_directory_while_clones_live_and_refuses_what_comes_after() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = setup(tmp.path(), cfg(tmp.path()), 3);
+    d.workload(3, 30, 1 << 20);
+    // Not waited for: close writes what is queued and answers its waits.
+    let last = d.last;
+    let kept = d.ledger.clone();
+    d.ledger.close();
+    futures::executor::block_on(kept.wait_durable(last)).unwrap();
+    assert_eq!(
+        kept.submit(Event {
+            account: id("W0"),
+            at: d.t0,
+            kind: EventKind::TopUp { amount: 5 },
+        }),
+        Err(Refusal::LedgerUnavailable)
+    );
+    assert!(kept.snapshot_now().is_err(), "no snapshot once closed");
+    assert_same(&kept, &d.state);
+    // The directory is free while `kept` and `d.ledger` live, and holds everything.
+    let reopened = Ledger::open(cfg(tmp.path())).unwrap();
+    assert_same(&reopened, &d.state);
+    d.ledger.close();
+    drop(kept);
+}
+
+#[test]
 fn snapshot_plus_replay_equals_pure_replay() {
     let tmp = tempfile::tempdir().unwrap();
     let c = LedgerConfig {

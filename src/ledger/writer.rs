@@ -173,6 +173,9 @@ pub(crate) struct Shared {
     failure: Mutex<Option<String>>,
     metrics: Metrics,
     snapshot_lock: Mutex<()>,
+    /// Set (under `snapshot_lock`) once [`Ledger::close`] has released the directory: no
+    /// snapshot may be written into a directory another process may now own.
+    closed: AtomicBool,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
     /// Size of the newest snapshot written or loaded, bytes (0 = none).
@@ -185,11 +188,14 @@ struct Guard {
     shared: Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
     snapshotter: Mutex<Option<JoinHandle<()>>>,
-    _lock: std::fs::File,
+    /// The directory's `flock`, held until [`Guard::close`].
+    lock: Mutex<Option<std::fs::File>>,
 }
 
-impl Drop for Guard {
-    fn drop(&mut self) {
+impl Guard {
+    /// Refuse new records, let the writer write everything queued and stop, stop the snapshot
+    /// thread, then release the directory's lock. Idempotent.
+    fn close(&self) {
         self.shared.queue.lock().shutdown = true;
         self.shared.wake.notify_all();
         if let Some(h) = self.writer.lock().take() {
@@ -198,6 +204,15 @@ impl Drop for Guard {
         if let Some(h) = self.snapshotter.lock().take() {
             let _ = h.join();
         }
+        let _g = self.shared.snapshot_lock.lock();
+        self.shared.closed.store(true, Ordering::Release);
+        self.lock.lock().take();
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -206,7 +221,7 @@ impl Drop for Guard {
 #[derive(Clone)]
 pub struct Ledger {
     shared: Arc<Shared>,
-    _guard: Arc<Guard>,
+    guard: Arc<Guard>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -366,6 +381,7 @@ impl Ledger {
             failure: Mutex::new(None),
             metrics: Metrics::new(),
             snapshot_lock: Mutex::new(()),
+            closed: AtomicBool::new(false),
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
             last_snapshot_bytes: AtomicU64::new(snapshot_bytes),
@@ -402,12 +418,9 @@ impl Ledger {
             shared: shared.clone(),
             writer: Mutex::new(Some(writer)),
             snapshotter: Mutex::new(Some(snapshotter)),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         });
-        Ok(Ledger {
-            shared,
-            _guard: guard,
-        })
+        Ok(Ledger { shared, guard })
     }
 
     /// What opening this ledger recovered, and how long it took.
@@ -573,6 +586,18 @@ impl Ledger {
             res += a.reserved;
         }
         (t, bal, res)
+    }
+
+    /// Close the ledger for this process, whoever else still holds a clone: refuse new
+    /// operations ([`Refusal::LedgerUnavailable`], as after a failure), write and fsync
+    /// everything already queued (its waits are answered), stop the writer and snapshot
+    /// threads, and release the directory's lock so that another process (or a restart in
+    /// this one) may open it at once. Balances stay readable. A clean stop calls it: a
+    /// clone kept a little longer by a thread that is still ending (an HTTP worker's
+    /// application state, say) must not keep the directory locked. Idempotent; dropping the
+    /// last clone does the same.
+    pub fn close(&self) {
+        self.guard.close();
     }
 
     /// Write a snapshot now, in the calling thread; returns its sequence number.
@@ -794,6 +819,9 @@ impl Shared {
     /// Build and write a (fuzzy) snapshot at `seq`, then prune old snapshots and segments.
     fn take_snapshot(&self, seq: u64) -> io::Result<()> {
         let _g = self.snapshot_lock.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(io::Error::other("the ledger is closed"));
+        }
         if seq <= self.last_snapshot.load(Ordering::Acquire) && seq != 0 {
             return Ok(());
         }
