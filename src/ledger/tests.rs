@@ -1934,6 +1934,54 @@ async fn idempotency_and_expiry_survive_restart() {
     shutdown(arb, dir);
 }
 
+/// The expiry timer of an account stays armed after its call settled (it is not cancelled
+/// at each return); when it fires with nothing due it must re-arm for a later reservation,
+/// which then expires without any request.
+#[actix_rt::test]
+async fn a_reservation_made_after_a_settled_call_still_expires() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(actor_cfg(tmp.path())).unwrap();
+    let arb = actix::Arbiter::new();
+    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    upsert(&dir, "A", 1000).await;
+    let apply = |call| PrepaidRequest::ApplyFee {
+        key: key(call, 0),
+        account: id("A"),
+        want: 100,
+        min: 10,
+    };
+    assert_eq!(
+        dir.request(apply(1)).await,
+        PrepaidResponse::Granted { granted: 100 }
+    );
+    assert_eq!(
+        dir.request(PrepaidRequest::Return {
+            key: key(1, 1),
+            account: id("A")
+        })
+        .await,
+        PrepaidResponse::Returned { amount: 100 }
+    );
+    actix_rt::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(
+        dir.request(apply(2)).await,
+        PrepaidResponse::Granted { granted: 100 }
+    );
+    let mut reserved = 100;
+    for _ in 0..50 {
+        actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        reserved = ledger.account(&id("A")).unwrap().reserved;
+        if reserved == 0 {
+            break;
+        }
+    }
+    assert_eq!(reserved, 0, "call 2's reservation expired");
+    let a = ledger.account(&id("A")).unwrap();
+    assert_eq!(a.balance, 1000);
+    a.check_invariants().unwrap();
+    shutdown(arb, dir);
+}
+
 #[actix_rt::test]
 async fn actors_refuse_when_the_ledger_has_failed() {
     let tmp = tempfile::tempdir().unwrap();
