@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod account;
 pub mod actor;
+mod alarm;
 pub mod backend;
 pub mod bench;
 mod disk;
