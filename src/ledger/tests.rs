@@ -1982,6 +1982,36 @@ async fn a_reservation_made_after_a_settled_call_still_expires() {
     shutdown(arb, dir);
 }
 
+/// The account actors' alarms (idle check, expiry) run on a task of their thread's runtime;
+/// a thread that runs a second runtime after the first stopped (as a test thread does) must
+/// get a working alarm clock again, not the first runtime's dead one.
+#[test]
+fn alarms_work_in_a_second_runtime_on_the_same_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().to_path_buf();
+    std::thread::spawn(move || {
+        for round in 0..2 {
+            actix::System::new().block_on(async {
+                let ledger = Ledger::open(actor_cfg(&path)).unwrap();
+                let dir = AccountDirectory::start(ledger, Vec::new());
+                upsert(&dir, "A", 1000).await;
+                assert_eq!(dir.live_actors(), 1);
+                let mut live = 1;
+                for _ in 0..40 {
+                    actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+                    live = dir.live_actors();
+                    if live == 0 {
+                        break;
+                    }
+                }
+                assert_eq!(live, 0, "round {round}: the idle actor's alarm fired");
+            });
+        }
+    })
+    .join()
+    .unwrap();
+}
+
 #[actix_rt::test]
 async fn actors_refuse_when_the_ledger_has_failed() {
     let tmp = tempfile::tempdir().unwrap();
