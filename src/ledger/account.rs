@@ -272,6 +272,22 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// The deadline this change gives a live reservation (one opened, granted again or
+    /// refreshed), if any: the only way an account's earliest deadline can come sooner.
+    pub fn deadline(&self) -> Option<UnixSecs> {
+        match *self {
+            EventKind::Applied { deadline, .. } | EventKind::Deducted { deadline, .. } => {
+                Some(deadline)
+            }
+            EventKind::Reapplied {
+                deadline, granted, ..
+            } => (granted > 0).then_some(deadline),
+            _ => None,
+        }
+    }
+}
+
 /// What [`Account::decide`] concluded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {

@@ -165,19 +165,26 @@ impl AccountActor {
         ctx.stop();
     }
 
-    /// Keep an alarm set no later than the earliest reservation deadline. A new one is set
-    /// only when a deadline comes before the one set: deadlines grow with time, so a call's
-    /// reservation usually finds the alarm of an earlier one still set, and an alarm left set
-    /// with nothing reserved just finds nothing due.
+    /// Keep an alarm set no later than the earliest reservation deadline, from all of them (at
+    /// start, after an expiry run and after an administrative change).
     fn schedule_expiry(&mut self, ctx: &mut Context<Self>) {
-        let Some(next) = self.account.as_ref().and_then(Account::next_deadline) else {
-            return;
-        };
-        if self.expiry.is_some_and(|(set, _)| set <= next) {
+        if let Some(next) = self.account.as_ref().and_then(Account::next_deadline) {
+            self.alarm_by(next, ctx);
+        }
+    }
+
+    /// Make sure an alarm is set no later than `deadline`. A new one is set only when the
+    /// deadline comes before the one set: deadlines grow with time, so a call's reservation
+    /// usually finds the alarm of an earlier one still set, and an alarm left set with nothing
+    /// reserved just finds nothing due. After a prepaid change only the deadline it gave is
+    /// checked (no scan of the account's reservations): the set alarm was already no later
+    /// than every other.
+    fn alarm_by(&mut self, deadline: UnixSecs, ctx: &mut Context<Self>) {
+        if self.expiry.is_some_and(|(set, _)| set <= deadline) {
             return;
         }
-        let at = Instant::now() + Duration::from_secs(next.saturating_sub(unix_now()));
-        self.expiry = Some((next, at));
+        let at = Instant::now() + Duration::from_secs(deadline.saturating_sub(unix_now()));
+        self.expiry = Some((deadline, at));
         alarm::set(at, ctx.address());
     }
 
@@ -290,7 +297,9 @@ impl AccountActor {
             Ok(Decision::Change(ev)) => match self.commit(&ev) {
                 Err(r) => (PrepaidResponse::Refused(r), 0),
                 Ok((seq, answer)) => {
-                    self.schedule_expiry(ctx);
+                    if let Some(d) = ev.kind.deadline() {
+                        self.alarm_by(d, ctx);
+                    }
                     (answer, seq)
                 }
             },

@@ -595,7 +595,21 @@ fn run_model(ops: &[Op], policy: ExpiryPolicy) -> Vec<(u64, Event)> {
         };
         if let Some((acct, req)) = req {
             let a = &mut accts[acct];
+            let earliest = a.next_deadline();
             let (resp, ev) = step(a, &req, now, &r);
+            // The account actor checks only the deadline a change gives (`EventKind::deadline`)
+            // against its alarm: no other change may bring the earliest deadline sooner.
+            if let Some(after) = a.next_deadline() {
+                let given = ev.as_ref().and_then(|e| e.kind.deadline());
+                let bound = match (earliest, given) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+                assert!(
+                    bound.is_some_and(|b| after >= b),
+                    "{req:?}: earliest deadline {after} before {bound:?}"
+                );
+            }
             if let PrepaidRequest::ApplyFee { want, min, .. }
             | PrepaidRequest::Reapply { want, min, .. } = req
             {
