@@ -83,10 +83,10 @@ pub struct AccountActor {
     used: bool,
     idle: Duration,
     retired: bool,
-    /// When the next idle check is due (an [`alarm`] is set for it).
-    idle_at: Instant,
-    /// The reservation deadline an [`alarm`] is set for, and when that is.
-    expiry: Option<(UnixSecs, Instant)>,
+    /// The [`alarm`] set for the next idle check.
+    idle_check: Option<alarm::Set>,
+    /// The reservation deadline an [`alarm`] is set for, and that alarm.
+    expiry: Option<(UnixSecs, alarm::Set)>,
 }
 
 impl Actor for AccountActor {
@@ -104,11 +104,12 @@ impl Handler<Alarm> for AccountActor {
     /// Do what is due: alarms are never cancelled, so this one may find nothing.
     fn handle(&mut self, _: Alarm, ctx: &mut Context<Self>) {
         let now = Instant::now();
-        if self.expiry.is_some_and(|(_, at)| at <= now) {
+        if self.expiry.is_some_and(|(_, a)| a.at <= now) {
             self.expiry = None;
             self.run_expiry(ctx);
         }
-        if self.idle_at <= now {
+        if self.idle_check.is_some_and(|a| a.at <= now) {
+            self.idle_check = None;
             self.check_idle(ctx);
         }
     }
@@ -127,14 +128,16 @@ impl AccountActor {
             used: false,
             idle,
             retired: false,
-            idle_at: Instant::now() + idle,
+            idle_check: None,
             expiry: None,
         }
     }
 
     fn check_idle_in(&mut self, after: Duration, ctx: &mut Context<Self>) {
-        self.idle_at = Instant::now() + after;
-        alarm::set(self.idle_at, ctx.address());
+        if let Some(old) = self.idle_check.take() {
+            alarm::cancel(old);
+        }
+        self.idle_check = Some(alarm::set(Instant::now() + after, ctx.address()));
     }
 
     fn check_idle(&mut self, ctx: &mut Context<Self>) {
@@ -162,6 +165,10 @@ impl AccountActor {
             dir.actors.remove_if(&self.id, |_, a| *a == me);
         }
         self.retired = true;
+        // The clock must not keep a stopped actor's address (until an hour-long expiry).
+        if let Some((_, a)) = self.expiry.take() {
+            alarm::cancel(a);
+        }
         ctx.stop();
     }
 
@@ -183,9 +190,11 @@ impl AccountActor {
         if self.expiry.is_some_and(|(set, _)| set <= deadline) {
             return;
         }
+        if let Some((_, old)) = self.expiry.take() {
+            alarm::cancel(old);
+        }
         let at = Instant::now() + Duration::from_secs(deadline.saturating_sub(unix_now()));
-        self.expiry = Some((deadline, at));
-        alarm::set(at, ctx.address());
+        self.expiry = Some((deadline, alarm::set(at, ctx.address())));
     }
 
     fn run_expiry(&mut self, ctx: &mut Context<Self>) {

@@ -6,8 +6,9 @@
 //! two timers per actor, `Sleep::poll` was about 5 % of an arbiter's samples at 256
 //! `bench-ledger` callers over 100 000 accounts. Here an actor [`set`]s an alarm (a map insert
 //! on its own thread) and is sent an [`Alarm`] message when it is due; one task per thread
-//! sleeps until the earliest. Alarms are never cancelled: an actor checks on each [`Alarm`]
-//! what is due, so a stale one costs one message.
+//! sleeps until the earliest. An actor checks on each [`Alarm`] what is due, so an alarm left
+//! set when its reason went (the reservations settled) costs one message; an actor that
+//! stops [`cancel`]s its alarms, so that the clock holds no address of a stopped actor.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -40,9 +41,16 @@ thread_local! {
     static CLOCK: RefCell<Option<Rc<Clock>>> = const { RefCell::new(None) };
 }
 
+/// An alarm set: when it is due, and which one it is (for [`cancel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Set {
+    pub(super) at: Instant,
+    id: u64,
+}
+
 /// Send `to` an [`Alarm`] at `at` (or soon after). Must run on an arbiter's thread (in an
 /// actor's handler): the first call there starts the thread's alarm task.
-pub(super) fn set(at: Instant, to: Addr<AccountActor>) {
+pub(super) fn set(at: Instant, to: Addr<AccountActor>) -> Set {
     let clock = CLOCK.with(|c| {
         c.borrow_mut()
             .get_or_insert_with(|| {
@@ -63,6 +71,26 @@ pub(super) fn set(at: Instant, to: Addr<AccountActor>) {
     if clock.sleeping_until.get().map_or(true, |t| at < t) {
         clock.wake.notify_one();
     }
+    Set { at, id }
+}
+
+/// Forget an alarm set on this thread, if it has not gone off yet.
+pub(super) fn cancel(alarm: Set) {
+    let _ = CLOCK.try_with(|c| {
+        if let Some(clock) = c.borrow().as_ref() {
+            clock.due.borrow_mut().remove(&(alarm.at, alarm.id));
+        }
+    });
+}
+
+/// Alarms set on this thread and not yet gone off.
+#[cfg(test)]
+pub(super) fn pending_here() -> usize {
+    CLOCK.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map_or(0, |clock| clock.due.borrow().len())
+    })
 }
 
 /// The thread's alarm task; when the runtime drops it (the arbiter stops), the thread forgets

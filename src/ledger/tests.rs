@@ -2026,6 +2026,47 @@ fn alarms_work_in_a_second_runtime_on_the_same_thread() {
     .unwrap();
 }
 
+/// An actor that retires for idleness cancels the alarm its settled call's expiry left set
+/// (an hour ahead by default): the alarm clock keeps no address of a stopped actor.
+#[test]
+fn a_retired_actor_leaves_no_alarm_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().to_path_buf();
+    actix::System::new().block_on(async move {
+        let ledger = Ledger::open(LedgerConfig {
+            reservation_expiry_secs: 3600,
+            ..actor_cfg(&path)
+        })
+        .unwrap();
+        let dir = AccountDirectory::start(ledger, Vec::new());
+        upsert(&dir, "A", 1000).await;
+        let apply = PrepaidRequest::ApplyFee {
+            key: key(1, 0),
+            account: id("A"),
+            want: 100,
+            min: 10,
+        };
+        assert_eq!(
+            dir.request(apply).await,
+            PrepaidResponse::Granted { granted: 100 }
+        );
+        let ret = PrepaidRequest::Return {
+            key: key(1, 1),
+            account: id("A"),
+        };
+        dir.request(ret).await;
+        assert_eq!(super::alarm::pending_here(), 2, "idle check and expiry");
+        for _ in 0..40 {
+            actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+            if dir.live_actors() == 0 {
+                break;
+            }
+        }
+        assert_eq!(dir.live_actors(), 0);
+        assert_eq!(super::alarm::pending_here(), 0);
+    });
+}
+
 #[actix_rt::test]
 async fn actors_refuse_when_the_ledger_has_failed() {
     let tmp = tempfile::tempdir().unwrap();
