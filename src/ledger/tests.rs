@@ -2055,7 +2055,7 @@ fn a_retired_actor_leaves_no_alarm_behind() {
             account: id("A"),
         };
         dir.request(ret).await;
-        assert_eq!(super::alarm::pending_here(), 2, "idle check and expiry");
+        assert_eq!(alarm::pending_here(), 2, "idle check and expiry");
         for _ in 0..40 {
             actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
             if dir.live_actors() == 0 {
@@ -2063,7 +2063,7 @@ fn a_retired_actor_leaves_no_alarm_behind() {
             }
         }
         assert_eq!(dir.live_actors(), 0);
-        assert_eq!(super::alarm::pending_here(), 0);
+        assert_eq!(alarm::pending_here(), 0);
     });
 }
 
