@@ -112,10 +112,27 @@ mod tests {
         let client = TcpStream::connect(addr).await.unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         assert!(enable(&client));
+        // The kernel turns receive timestamps on from a work queue, a moment after the first
+        // socket asks: data arriving before that carries none. Wait until it does (CI failed
+        // once on a first read without it).
+        let mut buf = BytesMut::with_capacity(64);
+        let mut timed = false;
+        for _ in 0..200 {
+            server.write_all(b"w").await.unwrap();
+            buf.clear();
+            let (n, at) = read_buf(&client, &mut buf).await.unwrap();
+            assert_eq!(n, 1);
+            if at.is_some() {
+                timed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(timed, "the kernel never timed the data");
+        buf.clear();
         let before = Instant::now();
         server.write_all(b"answer").await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let mut buf = BytesMut::with_capacity(64);
         let (n, at) = read_buf(&client, &mut buf).await.unwrap();
         let after = Instant::now();
         assert_eq!((n, &buf[..]), (6, &b"answer"[..]));
