@@ -1712,6 +1712,20 @@ async fn upsert(dir: &AccountDirectory, name: &str, balance: Money) -> AccountVi
     .unwrap()
 }
 
+/// ApplyFee on account "A" for `call`, which must be granted in full.
+async fn grant(dir: &AccountDirectory, call: u64, want: Money) {
+    let apply = PrepaidRequest::ApplyFee {
+        key: key(call, 0),
+        account: id("A"),
+        want,
+        min: 10,
+    };
+    assert_eq!(
+        dir.request(apply).await,
+        PrepaidResponse::Granted { granted: want }
+    );
+}
+
 /// Stop the arbiter so the actors (and their ledger clones) go away, then wait for the lock.
 fn shutdown(arb: actix::Arbiter, dir: AccountDirectory) {
     arb.stop();
@@ -1948,8 +1962,8 @@ async fn idempotency_and_expiry_survive_restart() {
     shutdown(arb, dir);
 }
 
-/// The expiry timer of an account stays armed after its call settled (it is not cancelled
-/// at each return); when it fires with nothing due it must re-arm for a later reservation,
+/// An account's expiry alarm stays set after its call settled (it is not cancelled at each
+/// return); when it goes off with nothing due, a new one must be set for a later reservation,
 /// which then expires without any request.
 #[actix_rt::test]
 async fn a_reservation_made_after_a_settled_call_still_expires() {
@@ -1958,16 +1972,7 @@ async fn a_reservation_made_after_a_settled_call_still_expires() {
     let arb = actix::Arbiter::new();
     let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
     upsert(&dir, "A", 1000).await;
-    let apply = |call| PrepaidRequest::ApplyFee {
-        key: key(call, 0),
-        account: id("A"),
-        want: 100,
-        min: 10,
-    };
-    assert_eq!(
-        dir.request(apply(1)).await,
-        PrepaidResponse::Granted { granted: 100 }
-    );
+    grant(&dir, 1, 100).await;
     assert_eq!(
         dir.request(PrepaidRequest::Return {
             key: key(1, 1),
@@ -1977,10 +1982,7 @@ async fn a_reservation_made_after_a_settled_call_still_expires() {
         PrepaidResponse::Returned { amount: 100 }
     );
     actix_rt::time::sleep(std::time::Duration::from_millis(700)).await;
-    assert_eq!(
-        dir.request(apply(2)).await,
-        PrepaidResponse::Granted { granted: 100 }
-    );
+    grant(&dir, 2, 100).await;
     let mut reserved = 100;
     for _ in 0..50 {
         actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -2040,16 +2042,7 @@ fn a_retired_actor_leaves_no_alarm_behind() {
         .unwrap();
         let dir = AccountDirectory::start(ledger, Vec::new());
         upsert(&dir, "A", 1000).await;
-        let apply = PrepaidRequest::ApplyFee {
-            key: key(1, 0),
-            account: id("A"),
-            want: 100,
-            min: 10,
-        };
-        assert_eq!(
-            dir.request(apply).await,
-            PrepaidResponse::Granted { granted: 100 }
-        );
+        grant(&dir, 1, 100).await;
         let ret = PrepaidRequest::Return {
             key: key(1, 1),
             account: id("A"),
@@ -2142,16 +2135,7 @@ async fn deduct_and_return_together_are_two_records_durable_before_the_answer() 
     let arb = actix::Arbiter::new();
     let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
     upsert(&dir, "A", 1000).await;
-    let apply = PrepaidRequest::ApplyFee {
-        key: key(7, 0),
-        account: id("A"),
-        want: 600,
-        min: 10,
-    };
-    assert_eq!(
-        dir.request(apply).await,
-        PrepaidResponse::Granted { granted: 600 }
-    );
+    grant(&dir, 7, 600).await;
     let before = ledger.durable().seq;
     let answers = dir.request_all(settle("A", 7, 250)).await;
     assert_eq!(
