@@ -101,7 +101,8 @@ impl Actor for AccountActor {
 impl Handler<Alarm> for AccountActor {
     type Result = ();
 
-    /// Do what is due: alarms are never cancelled, so this one may find nothing.
+    /// Do what is due: an alarm left set when its reason went (the reservations settled) may
+    /// find nothing.
     fn handle(&mut self, _: Alarm, ctx: &mut Context<Self>) {
         let now = Instant::now();
         if self.expiry.is_some_and(|(_, a)| a.at <= now) {
@@ -133,10 +134,9 @@ impl AccountActor {
         }
     }
 
+    /// Set the idle check's alarm; the previous one has gone off (it is set only at the start
+    /// and from the check itself).
     fn check_idle_in(&mut self, after: Duration, ctx: &mut Context<Self>) {
-        if let Some(old) = self.idle_check.take() {
-            alarm::cancel(old);
-        }
         self.idle_check = Some(alarm::set(Instant::now() + after, ctx.address()));
     }
 

@@ -32,8 +32,6 @@ impl Message for Alarm {
 struct Clock {
     due: RefCell<BTreeMap<(Instant, u64), Addr<AccountActor>>>,
     next_id: Cell<u64>,
-    /// What the thread's task sleeps until (`None`: nothing set).
-    sleeping_until: Cell<Option<Instant>>,
     wake: Notify,
 }
 
@@ -57,7 +55,6 @@ pub(super) fn set(at: Instant, to: Addr<AccountActor>) -> Set {
                 let clock = Rc::new(Clock {
                     due: RefCell::new(BTreeMap::new()),
                     next_id: Cell::new(0),
-                    sleeping_until: Cell::new(None),
                     wake: Notify::new(),
                 });
                 actix_rt::spawn(run(Running(clock.clone())));
@@ -67,8 +64,13 @@ pub(super) fn set(at: Instant, to: Addr<AccountActor>) -> Set {
     });
     let id = clock.next_id.get();
     clock.next_id.set(id + 1);
-    clock.due.borrow_mut().insert((at, id), to);
-    if clock.sleeping_until.get().map_or(true, |t| at < t) {
+    let mut due = clock.due.borrow_mut();
+    // The task sleeps until the earliest alarm it saw, no later than the earliest now (or one
+    // cancelled since, which only wakes it early): only a new earliest needs to wake it.
+    let earliest = due.keys().next().map_or(true, |(t, _)| at < *t);
+    due.insert((at, id), to);
+    drop(due);
+    if earliest {
         clock.wake.notify_one();
     }
     Set { at, id }
@@ -127,7 +129,6 @@ async fn run(running: Running) {
             }
         }
         let next = clock.due.borrow().keys().next().map(|(t, _)| *t);
-        clock.sleeping_until.set(next);
         match next {
             Some(t) => {
                 tokio::select! {
