@@ -168,6 +168,19 @@ for _ in range(200):
 os.close(fd); os.unlink(p); lat.sort()
 print("fsync of the data directory's file system: p50 %.3f ms, p99 %.3f ms" % (lat[100], lat[198]))
 EOF
+# How late a sleeping thread is put back on a core (2 s of 200 us sleeps, no timer slack): every
+# answer waits for several such wake-ups (the link's reader, the ledger writer, the commit
+# back to the arbiter), so their tail bounds the answers' tail from below.
+python3 - <<'EOF'
+import ctypes, time
+ctypes.CDLL(None).prctl(29, 1)  # PR_SET_TIMERSLACK, 1 ns
+lat, end = [], time.perf_counter() + 2.0
+while time.perf_counter() < end:
+    t = time.perf_counter(); time.sleep(0.0002); lat.append((time.perf_counter() - t - 0.0002) * 1e6)
+lat.sort(); n = len(lat)
+print("wake-up lateness of a thread sleeping 200 us: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us"
+      % (lat[n // 2], lat[n * 99 // 100], lat[n * 999 // 1000], lat[-1]))
+EOF
 
 if [[ " $SECTIONS " == *" cpu "* ]]; then
     echo
@@ -263,6 +276,7 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" )
     # The histograms below count from here (the warm-up's calls are subtracted).
     curl -s "http://$ADMIN/metrics" >"$WORK/warm.metrics" || true
     threads "$SCP_PID" >"$WORK/threads.before"
+    head -1 /proc/stat | cut -d' ' -f3- >"$WORK/stat.before"
     TL=""
     if [ "${TIMELINE:-0}" = 1 ]; then
         python3 "$ROOT/benches/timeline.py" "$ADMIN" "$SCP_PID" "$((LATENCY_SECS + 1))" >"$WORK/timeline.txt" &
@@ -270,6 +284,7 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" )
     fi
     gen "$M3UA" "$WORK/prepaid.toml" "$WORK/half.json" --rate "$HALF" --duration "$LATENCY_SECS"
     threads "$SCP_PID" >"$WORK/threads.after"
+    head -1 /proc/stat | cut -d' ' -f3- >"$WORK/stat.after"
     if [ -n "$TL" ]; then
         wait "$TL" || true
         echo "-- timeline (benches/timeline.py, every 0.1 s)"
@@ -279,7 +294,8 @@ if [[ " $SECTIONS " == *" latency "* && ( -n "$MAXD" || -n "${LATENCY_RATE:-}" )
     # the ledger's commits, from its Prometheus histograms.
     curl -s "http://$ADMIN/metrics" >"$WORK/half.metrics" || true
     stop_pid "$SCP_PID"
-    python3 - "$WORK/half.json" "$WORK/half.metrics" "$WORK/warm.metrics" "$WORK/threads.before" "$WORK/threads.after" "$TCK" <<'EOF'
+    python3 - "$WORK/half.json" "$WORK/half.metrics" "$WORK/warm.metrics" "$WORK/threads.before" "$WORK/threads.after" "$TCK" \
+        "$WORK/stat.before" "$WORK/stat.after" <<'EOF'
 import json, os, re, sys
 r = json.load(open(sys.argv[1]))
 print("completed %.0f calls/s, %d ok, %d failed" % (r["calls_per_second"], r["ok"], r["failed"]))
@@ -310,21 +326,26 @@ for k in ["initial_dp", "initial_dp_rx", "release", "call"]:
     l = r["latency_ms"].get(k)
     if l:
         print("%-16s %10d %9.3f %9.3f %9.3f %9.3f" % (k, l["count"], l["p50"], l["p99"], l["p999"], l["max"]))
-# Per SCP thread (by name): CPU and time spent runnable but waiting for a core, per call.
+# Per SCP thread (by name): CPU, time spent runnable but waiting for a core, and how often it
+# was put on a core (each wake-up from sleep is one), per call.
 def threads(path):
     out = {}
     for line in open(path):
-        name, ticks, wait_ns = line.rsplit(" ", 2)
-        t = out.setdefault(name, [0, 0])
-        t[0] += int(ticks); t[1] += int(wait_ns)
+        name, ticks, wait_ns, runs = line.rsplit(" ", 3)
+        t = out.setdefault(name, [0, 0, 0])
+        t[0] += int(ticks); t[1] += int(wait_ns); t[2] += int(runs)
     return out
 t0, t1, tck, ok = threads(sys.argv[4]), threads(sys.argv[5]), int(sys.argv[6]), max(r["ok"], 1)
-print("%-16s %14s %24s" % ("SCP thread", "CPU us/call", "run-queue wait us/call"))
-for name in sorted(t1, key=lambda n: -(t1[n][0] - t0.get(n, [0, 0])[0])):
-    cpu = (t1[name][0] - t0.get(name, [0, 0])[0]) * 1e6 / tck / ok
-    wait = (t1[name][1] - t0.get(name, [0, 0])[1]) / 1e3 / ok
+print("%-16s %12s %24s %18s" % ("SCP thread", "CPU us/call", "run-queue wait us/call", "on a core /call"))
+for name in sorted(t1, key=lambda n: -(t1[n][0] - t0.get(n, [0, 0, 0])[0])):
+    cpu, wait, runs = ((t1[name][i] - t0.get(name, [0, 0, 0])[i]) for i in range(3))
+    cpu, wait, runs = cpu * 1e6 / tck / ok, wait / 1e3 / ok, runs / ok
     if cpu >= 0.05 or wait >= 0.05:
-        print("%-16s %14.1f %24.1f" % (name, cpu, wait))
+        print("%-16s %12.1f %24.1f %18.2f" % (name, cpu, wait, runs))
+# The machine while it ran: the share of its CPU time the hypervisor gave to others (steal).
+m0, m1 = (list(map(int, open(f).read().split())) for f in sys.argv[7:9])
+d = [b - a for a, b in zip(m0, m1)]
+print("machine: steal %.1f %% of CPU time, idle %.1f %%" % (100.0 * d[7] / max(sum(d), 1), 100.0 * (d[3] + d[4]) / max(sum(d), 1)))
 EOF
 fi
 

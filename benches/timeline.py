@@ -4,7 +4,8 @@ machine's CPU use and each busy thread's CPU and run-queue wait. For finding wha
 answers of a load test coincide with (benches/perf_record.sh runs it with TIMELINE=1).
 
     benches/timeline.py ADMIN_ADDR SCP_PID SECONDS [INTERVAL]
-    benches/timeline.py threads SCP_PID     # one line per thread: name, CPU ticks, run-queue ns
+    benches/timeline.py threads SCP_PID     # one line per thread: name, CPU ticks, run-queue ns,
+                                            # times put on a core
 
 Columns: calls answered (InitialDP -> first answer, the SCP's own histogram) and how many of
 them took over 1 / 2.5 / 10 ms; ledger commits and how many took over 1 ms; snapshots taken;
@@ -44,7 +45,8 @@ def over(m, name, le):
 
 
 def threads(pid):
-    """Each thread of `pid`: tid -> (name, CPU ticks, ns runnable waiting for a core)."""
+    """Each thread of `pid`: tid -> (name, CPU ticks, ns runnable waiting for a core, times
+    put on a core)."""
     out = {}
     for tid in os.listdir("/proc/%s/task" % pid):
         try:
@@ -54,7 +56,7 @@ def threads(pid):
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        out[tid] = (name, int(fields[11]) + int(fields[12]), int(sched[1]))
+        out[tid] = (name, int(fields[11]) + int(fields[12]), int(sched[1]), int(sched[2]))
     return out
 
 
@@ -63,8 +65,8 @@ def machine():
 
 
 if sys.argv[1] == "threads":
-    for name, ticks, wait in threads(sys.argv[2]).values():
-        print("%s %d %d" % (name.replace(" ", "_"), ticks, wait))
+    for name, ticks, wait, runs in threads(sys.argv[2]).values():
+        print("%s %d %d %d" % (name.replace(" ", "_"), ticks, wait, runs))
     sys.exit(0)
 admin, pid, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
 interval = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
@@ -88,7 +90,7 @@ while time.time() - start < secs:
     commits = total(cur, COMMIT + "_count") - total(prev, COMMIT + "_count")
     slow_commits = over(cur, COMMIT, "0.001") - over(prev, COMMIT, "0.001")
     busy = []
-    for tid, (name, ticks, wait) in sorted(cur_t.items(), key=lambda x: x[1][0]):
+    for tid, (name, ticks, wait, _) in sorted(cur_t.items(), key=lambda x: x[1][0]):
         if tid not in prev_t:
             continue
         dt, dw = ticks - prev_t[tid][1], (wait - prev_t[tid][2]) / 1e6
