@@ -10,7 +10,7 @@ use strowger::config::{Config, LogFormat};
 /// jemalloc instead of glibc's malloc: under a steady churn of small blocks in a large heap
 /// (idempotency memory of closed calls, per-call actors and messages) glibc's allocator
 /// degraded to a p99 of 0.3 s at 20 000 calls/s after a 40 s warm-up, jemalloc to 12 ms
-/// (README, Performance).
+/// (docs/performance-history.md).
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -1,7 +1,7 @@
 //! The journal's files on the real file system — segments and the spare — written through the
 //! page cache or with direct I/O. (Snapshots stay in the page cache: written with direct I/O
 //! as they are built, their blocks sat in the device's cache ahead of every journal flush, and
-//! the ledger benchmark's p99 grew by a third; see the README's ledger section.)
+//! the ledger benchmark's p99 grew by a third; see docs/performance-history.md, ledger.)
 //!
 //! Direct I/O (`O_DIRECT`) writes whole [`BLOCK`]s from aligned memory at aligned offsets. A
 //! batch rarely ends on a block boundary, so the file keeps the bytes of the block that holds
@@ -13,7 +13,7 @@
 //! What it saves: a buffered write copies the batch into the page cache and `fdatasync` then
 //! finds, submits and waits for the dirty pages before it flushes the device cache; a direct
 //! write submits the blocks itself, and `fdatasync` is left with the flush. On this project's
-//! VMs that is about a fifth of the CPU a commit costs (see the README's ledger section).
+//! VMs that is about a fifth of the CPU a commit costs (see docs/performance-history.md, ledger).
 
 use std::fs::{File, OpenOptions};
 use std::io;
