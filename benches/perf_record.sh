@@ -23,7 +23,8 @@
 #            answer timed from the kernel's receive time of the answer, without the
 #            generator's own wait to read it), the SCP's own view of
 #            InitialDP -> first answer and of the ledger's commits (its Prometheus histograms),
-#            and each SCP thread's CPU and run-queue wait (/proc/<pid>/task/*/schedstat) per call.
+#            each SCP thread's CPU, run-queue wait and times put on a core
+#            (/proc/<pid>/task/*/schedstat) per call, and the machine's steal and idle share.
 #   rss      SCP resident memory per live call, with HELD calls held open in real time.
 #
 # Knobs (environment): LINKS (2), CONCURRENCY (4000), RATE (2000, for "cpu"), SECS (10),
@@ -39,7 +40,10 @@
 #
 # The prepaid ledger acknowledges a reservation only after fsync (group commit), so the
 # InitialDP -> first answer latency of a prepaid call includes one fsync: the script prints
-# the disk's fsync latency first, because p99 < 10 ms needs a disk whose fsync p99 is below it. The generator is single-threaded and shares
+# the disk's fsync latency first, because p99 < 10 ms needs a disk whose fsync p99 is below it.
+# It then prints how late a sleeping thread wakes on this machine: an answer waits for several
+# wake-ups, and on a VM whose idle vCPUs are slow to run again that tail bounds the answers'
+# tail from below. The generator is single-threaded and shares
 # the machine with the SCP: on a 2-core machine the numbers are for both together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
