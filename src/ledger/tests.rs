@@ -1727,6 +1727,13 @@ async fn grant(dir: &AccountDirectory, call: u64, want: Money) {
 }
 
 /// Stop the arbiter so the actors (and their ledger clones) go away, then wait for the lock.
+/// A directory of account actors for `ledger` on a new arbiter (stop both with [`shutdown`]).
+fn on_arbiter(ledger: &Ledger) -> (actix::Arbiter, AccountDirectory) {
+    let arb = actix::Arbiter::new();
+    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    (arb, dir)
+}
+
 fn shutdown(arb: actix::Arbiter, dir: AccountDirectory) {
     arb.stop();
     let _ = arb.join();
@@ -1741,8 +1748,7 @@ async fn actors_serve_the_prepaid_interfaces() {
         ..actor_cfg(tmp.path())
     })
     .unwrap();
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     assert_eq!(
         dir.request(PrepaidRequest::Authenticate {
             account: id("NOPE"),
@@ -1877,8 +1883,7 @@ async fn idempotency_and_expiry_survive_restart() {
             ..actor_cfg(tmp.path())
         })
         .unwrap();
-        let arb = actix::Arbiter::new();
-        let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+        let (arb, dir) = on_arbiter(&ledger);
         upsert(&dir, "A", 1000).await;
         assert_eq!(
             dir.request(apply.clone()).await,
@@ -1905,8 +1910,7 @@ async fn idempotency_and_expiry_survive_restart() {
             ..actor_cfg(tmp.path())
         })
         .unwrap();
-        let arb = actix::Arbiter::new();
-        let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+        let (arb, dir) = on_arbiter(&ledger);
         assert_eq!(
             dir.request(apply.clone()).await,
             PrepaidResponse::Granted { granted: 300 }
@@ -1923,8 +1927,7 @@ async fn idempotency_and_expiry_survive_restart() {
     // ledger whose reservations were granted with 1 s expiry).
     {
         let ledger = Ledger::open(actor_cfg(tmp.path())).unwrap();
-        let arb = actix::Arbiter::new();
-        let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+        let (arb, dir) = on_arbiter(&ledger);
         let apply3 = PrepaidRequest::ApplyFee {
             key: key(7, 0),
             account: id("A"),
@@ -1941,8 +1944,7 @@ async fn idempotency_and_expiry_survive_restart() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let ledger = Ledger::open(actor_cfg(tmp.path())).unwrap();
     assert_eq!(ledger.accounts_with_reservations(), vec![id("A")]);
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     // The directory started the actor; call 7's reservation (1 s) expires without any request.
     let mut reserved = 0;
     for _ in 0..40 {
@@ -1969,8 +1971,7 @@ async fn idempotency_and_expiry_survive_restart() {
 async fn a_reservation_made_after_a_settled_call_still_expires() {
     let tmp = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(actor_cfg(tmp.path())).unwrap();
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     upsert(&dir, "A", 1000).await;
     grant(&dir, 1, 100).await;
     assert_eq!(
@@ -2070,8 +2071,7 @@ async fn actors_refuse_when_the_ledger_has_failed() {
     let ledger =
         Ledger::open_with_storage(actor_cfg(tmp.path()), Arc::new(FaultyStorage(f.clone())))
             .unwrap();
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     upsert(&dir, "A", 1000).await;
     f.fail_sync.store(true, Ordering::SeqCst);
     let apply = PrepaidRequest::ApplyFee {
@@ -2132,8 +2132,7 @@ fn settle(account: &str, call: u64, used: Money) -> Vec<PrepaidRequest> {
 async fn deduct_and_return_together_are_two_records_durable_before_the_answer() {
     let tmp = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(batch_cfg(tmp.path())).unwrap();
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     upsert(&dir, "A", 1000).await;
     grant(&dir, 7, 600).await;
     let before = ledger.durable().seq;
@@ -2164,8 +2163,7 @@ async fn deduct_and_return_together_are_two_records_durable_before_the_answer() 
 
     // After a restart the journal gives back the same state and the same answers.
     let ledger = Ledger::open(batch_cfg(tmp.path())).unwrap();
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     assert_eq!(ledger.account(&id("A")).unwrap().balance, 750);
     assert_eq!(dir.request_all(settle("A", 7, 250)).await, answers);
     assert_eq!(ledger.account(&id("A")).unwrap().balance, 750);
@@ -2176,8 +2174,7 @@ async fn deduct_and_return_together_are_two_records_durable_before_the_answer() 
 async fn batches_are_refused_whole_for_unknown_or_mixed_accounts() {
     let tmp = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(batch_cfg(tmp.path())).unwrap();
-    let arb = actix::Arbiter::new();
-    let dir = AccountDirectory::start(ledger.clone(), vec![arb.handle()]);
+    let (arb, dir) = on_arbiter(&ledger);
     upsert(&dir, "A", 1000).await;
     assert_eq!(
         dir.request_all(settle("NOPE", 1, 5)).await,
