@@ -4,12 +4,11 @@
 //! Guarantees:
 //! - All work on one account is serialised by its actor. A decided change is applied to the
 //!   actor's state at once (the next request sees it) and submitted to the ledger; the actor
-//!   answers the directory at once with the answer and the sequence number it must wait for, and
-//!   the directory hands the answer to the caller only once that record is durable (pipelined
-//!   group commit; the caller is woken by the writer directly, without a second trip through the
-//!   actor). Every other answer — reads, refusals, idempotent retries — also waits until
-//!   everything the actor has submitted so far is durable, so no answer ever reflects a change
-//!   that could be lost in a crash.
+//!   leaves the answer with its arbiter's durability relay, which sends it to the caller only
+//!   once that record is durable (pipelined group commit: the actor goes on to the next request
+//!   meanwhile, and the caller is woken once, by its durable answer). Every other answer —
+//!   reads, refusals, idempotent retries — also waits until everything the actor has submitted
+//!   so far is durable, so no answer ever reflects a change that could be lost in a crash.
 //! - Several operations of one call on one account (the Deduct and Return that end a prepaid
 //!   call) can travel as one [`PrepaidOps`] message: the actor decides and journals them in
 //!   order, each with its own idempotency key and record, and they become durable together in
@@ -26,10 +25,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use actix::dev::ToEnvelope;
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
 use dashmap::DashMap;
+use tokio::sync::oneshot;
 
 use crate::metrics as m;
 use crate::prepaid::{AccountId, PrepaidRequest, PrepaidResponse, Refusal};
@@ -40,36 +39,56 @@ use super::account::{
 use super::alarm::{self, Alarm};
 use super::{unix_now, Ledger};
 
-/// The actor has retired (stopped for idleness); resend through the directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retired;
-
-/// An answer of the account actor and the journal sequence number that must be durable before
-/// the answer may be passed on.
-pub type Pending<T> = Result<(T, u64), Retired>;
+/// What an account's actor can be asked: a prepaid operation ([`PrepaidOp`]), the two of a
+/// call's end ([`PrepaidOps`]) or an administrative one ([`AdminOp`]). It travels to the actor
+/// in an [`Ask`].
+pub trait Query: Send + Sized + 'static {
+    /// The actor's answer.
+    type Answer: Send + 'static;
+    /// Decide it on the account's (live) actor: the answer, and the journal sequence number
+    /// that must be durable before the answer may be given.
+    fn decide(
+        &self,
+        actor: &mut AccountActor,
+        ctx: &mut Context<AccountActor>,
+    ) -> (Self::Answer, u64);
+}
 
 /// A prepaid operation (claims 3–8) for the account's actor.
 #[derive(Debug, Clone)]
 pub struct PrepaidOp(pub PrepaidRequest);
 
-impl Message for PrepaidOp {
-    type Result = Pending<PrepaidResponse>;
-}
-
 /// Several prepaid operations on one account, decided and journaled in order (one answer each).
 #[derive(Debug, Clone)]
 pub struct PrepaidOps(pub Vec<PrepaidRequest>);
-
-impl Message for PrepaidOps {
-    type Result = Pending<Vec<PrepaidResponse>>;
-}
 
 /// An administrative operation for the account's actor.
 #[derive(Debug, Clone)]
 pub struct AdminOp(pub AdminRequest);
 
-impl Message for AdminOp {
-    type Result = Pending<Result<AccountView, AdminError>>;
+/// A [`Query`] on its way to an account's actor, with where its answer goes. The actor leaves
+/// the answer with its arbiter's durability relay, which sends it once the answer's record is
+/// durable: the asking task is woken once, by the durable answer.
+pub struct Ask<Q: Query> {
+    query: Q,
+    /// When it was sent (`strowger_prepaid_request_seconds{stage="answer"}`).
+    sent: Instant,
+    reply: oneshot::Sender<Answered<Q>>,
+}
+
+impl<Q: Query> Message for Ask<Q> {
+    type Result = ();
+}
+
+/// How an account's actor answered an [`Ask`].
+enum Answered<Q: Query> {
+    /// Its answer, and everything it depends on is durable.
+    Answer(Q::Answer),
+    /// The actor has retired (stopped for idleness): the query comes back, to be resent
+    /// through the directory.
+    Retired(Q),
+    /// The answer's record will never be durable (the ledger failed or closed).
+    Unavailable,
 }
 
 /// Per-account prepaid actor.
@@ -316,33 +335,55 @@ impl AccountActor {
     }
 }
 
-impl Handler<PrepaidOp> for AccountActor {
-    type Result = MessageResult<PrepaidOp>;
+impl<Q: Query> Handler<Ask<Q>> for AccountActor {
+    type Result = ();
 
-    fn handle(&mut self, msg: PrepaidOp, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, ask: Ask<Q>, ctx: &mut Context<Self>) {
+        let Ask { query, sent, reply } = ask;
         if self.retired {
-            return MessageResult(Err(Retired));
+            let _ = reply.send(Answered::Retired(query));
+            return;
         }
         self.used = true;
-        MessageResult(Ok(self.prepaid(&msg.0, ctx)))
+        let (answer, seq) = query.decide(self, ctx);
+        let answered = sent.elapsed().as_secs_f64();
+        m::observe!(m::PREPAID_REQUEST_SECONDS, [("stage", "answer")], answered);
+        self.ledger.when_durable(seq, move |durable| {
+            let _ = reply.send(match durable {
+                true => Answered::Answer(answer),
+                false => Answered::Unavailable,
+            });
+        });
     }
 }
 
-impl Handler<PrepaidOps> for AccountActor {
-    type Result = MessageResult<PrepaidOps>;
+impl Query for PrepaidOp {
+    type Answer = PrepaidResponse;
 
-    fn handle(&mut self, msg: PrepaidOps, ctx: &mut Context<Self>) -> Self::Result {
-        if self.retired {
-            return MessageResult(Err(Retired));
-        }
-        self.used = true;
+    fn decide(
+        &self,
+        actor: &mut AccountActor,
+        ctx: &mut Context<AccountActor>,
+    ) -> (PrepaidResponse, u64) {
+        actor.prepaid(&self.0, ctx)
+    }
+}
+
+impl Query for PrepaidOps {
+    type Answer = Vec<PrepaidResponse>;
+
+    fn decide(
+        &self,
+        actor: &mut AccountActor,
+        ctx: &mut Context<AccountActor>,
+    ) -> (Vec<PrepaidResponse>, u64) {
         let (mut wait, mut gate) = (0, None);
-        let mut answers = Vec::with_capacity(msg.0.len());
-        for req in &msg.0 {
+        let mut answers = Vec::with_capacity(self.0.len());
+        for req in &self.0 {
             let answer = match gate {
                 Some(r) => PrepaidResponse::Refused(r),
                 None => {
-                    let (answer, seq) = self.prepaid(req, ctx);
+                    let (answer, seq) = actor.prepaid(req, ctx);
                     wait = wait.max(seq);
                     answer
                 }
@@ -350,40 +391,39 @@ impl Handler<PrepaidOps> for AccountActor {
             gate = gate.or_else(|| req.gate(&answer));
             answers.push(answer);
         }
-        MessageResult(Ok((answers, wait)))
+        (answers, wait)
     }
 }
 
-impl Handler<AdminOp> for AccountActor {
-    type Result = MessageResult<AdminOp>;
+impl Query for AdminOp {
+    type Answer = Result<AccountView, AdminError>;
 
-    fn handle(&mut self, msg: AdminOp, ctx: &mut Context<Self>) -> Self::Result {
-        if self.retired {
-            return MessageResult(Err(Retired));
+    fn decide(
+        &self,
+        actor: &mut AccountActor,
+        ctx: &mut Context<AccountActor>,
+    ) -> (Result<AccountView, AdminError>, u64) {
+        if !actor.ledger.is_healthy() {
+            return (Err(AdminError::LedgerUnavailable), 0);
         }
-        self.used = true;
-        if !self.ledger.is_healthy() {
-            return MessageResult(Ok((Err(AdminError::LedgerUnavailable), 0)));
-        }
-        let answer = match Account::decide_admin(self.account.as_ref(), &msg.0, unix_now()) {
-            Err(e) => Err(e),
-            Ok(None) => self
-                .account
+        let view = |a: &AccountActor| {
+            a.account
                 .as_ref()
                 .map(Account::view)
-                .ok_or(AdminError::UnknownAccount),
-            Ok(Some(ev)) => match self.commit(&ev) {
-                Err(_) => return MessageResult(Ok((Err(AdminError::LedgerUnavailable), 0))),
+                .ok_or(AdminError::UnknownAccount)
+        };
+        let answer = match Account::decide_admin(actor.account.as_ref(), &self.0, unix_now()) {
+            Err(e) => Err(e),
+            Ok(None) => view(actor),
+            Ok(Some(ev)) => match actor.commit(&ev) {
+                Err(_) => return (Err(AdminError::LedgerUnavailable), 0),
                 Ok(_) => {
-                    self.schedule_expiry(ctx);
-                    self.account
-                        .as_ref()
-                        .map(Account::view)
-                        .ok_or(AdminError::UnknownAccount)
+                    actor.schedule_expiry(ctx);
+                    view(actor)
                 }
             },
         };
-        MessageResult(Ok((answer, self.last_seq)))
+        (answer, actor.last_seq)
     }
 }
 
@@ -488,55 +528,59 @@ impl AccountDirectory {
         })
     }
 
-    /// Post `msg` to the account's actor (started if `create` or the ledger knows the account),
-    /// without cloning its address; `None` if the account is unknown.
-    fn post<M>(&self, id: &AccountId, create: bool, msg: M) -> Option<Request<AccountActor, M>>
-    where
-        M: Message + Send + 'static,
-        M::Result: Send,
-        AccountActor: Handler<M>,
-        <AccountActor as Actor>::Context: ToEnvelope<AccountActor, M>,
-    {
+    /// Hand `ask` to the account's actor (started if `create` or the ledger knows the
+    /// account), without cloning its address.
+    fn post<Q: Query>(&self, id: &AccountId, create: bool, ask: Ask<Q>) -> Posted<Q> {
+        let post = |a: &Addr<AccountActor>, ask| match a.try_send(ask) {
+            Ok(()) => Posted::Sent,
+            Err(SendError::Full(ask)) => Posted::Full(a.clone(), ask),
+            Err(SendError::Closed(ask)) => Posted::Closed(ask),
+        };
         if let Some(a) = self.inner.actors.get(id) {
-            return Some(a.send(msg));
+            return post(&a, ask);
         }
         if !(create || self.inner.ledger.contains(id)) {
-            return None;
+            return Posted::Unknown;
         }
-        Some(self.actor(id).send(msg))
+        post(&self.actor(id), ask)
     }
 
-    /// Send `msg` to the account's actor (starting one if `create` or the ledger knows the
-    /// account; resending past actors that retire meanwhile), then wait until everything the
+    /// Ask the account's actor (starting one if `create` or the ledger knows the account;
+    /// resending past actors that retire meanwhile), and get its answer once everything the
     /// answer depends on is durable.
-    async fn ask<M, T>(&self, id: &AccountId, create: bool, msg: M) -> Asked<T>
-    where
-        M: Message<Result = Pending<T>> + Clone + Send + 'static,
-        T: Send + 'static,
-        AccountActor: Handler<M>,
-        <AccountActor as Actor>::Context: ToEnvelope<AccountActor, M>,
-    {
+    async fn ask<Q: Query>(&self, id: &AccountId, create: bool, query: Q) -> Asked<Q::Answer> {
+        let _queued = Queued::new();
+        let mut query = query;
         for _ in 0..RESENDS {
-            let _queued = Queued::new();
-            let sent = Instant::now();
-            let Some(request) = self.post(id, create, msg.clone()) else {
-                return Asked::Unknown;
+            let (reply, answer) = oneshot::channel();
+            let ask = Ask {
+                query,
+                sent: Instant::now(),
+                reply,
             };
-            match request.await {
-                Ok(Ok((answer, seq))) => {
-                    let answered = sent.elapsed().as_secs_f64();
-                    m::observe!(m::PREPAID_REQUEST_SECONDS, [("stage", "answer")], answered);
-                    return match self.inner.ledger.wait_durable(seq).await {
-                        Ok(()) => Asked::Answer(answer),
-                        Err(_) => Asked::Unavailable,
-                    };
+            match self.post(id, create, ask) {
+                Posted::Sent => {}
+                Posted::Unknown => return Asked::Unknown,
+                // Its mailbox is full: wait for room (if it stops meanwhile, the query is lost
+                // unanswered, and so refused: an idempotent retry is always safe).
+                Posted::Full(addr, ask) => {
+                    if addr.send(ask).await.is_err() {
+                        return Asked::Unavailable;
+                    }
                 }
-                // Retired: it has left the directory already; the next round starts a fresh one.
-                Ok(Err(Retired)) => {}
                 // Stopped without retiring: forget it, if no fresh one has replaced it yet.
-                Err(_) => {
+                Posted::Closed(ask) => {
                     self.inner.actors.remove_if(id, |_, a| !a.connected());
+                    query = ask.query;
+                    continue;
                 }
+            }
+            match answer.await {
+                Ok(Answered::Answer(a)) => return Asked::Answer(a),
+                // Retired: it has left the directory already; the next round starts a fresh one.
+                Ok(Answered::Retired(q)) => query = q,
+                // Never durable, or dropped unanswered (its arbiter stopped).
+                Ok(Answered::Unavailable) | Err(_) => return Asked::Unavailable,
             }
         }
         tracing::error!(account = %id, "account actor kept stopping; request refused");
@@ -583,6 +627,18 @@ impl AccountDirectory {
             Asked::Unavailable => Err(AdminError::LedgerUnavailable),
         }
     }
+}
+
+/// How handing an [`Ask`] to an account's actor went.
+enum Posted<Q: Query> {
+    /// It is in the actor's mailbox.
+    Sent,
+    /// The ledger does not know the account.
+    Unknown,
+    /// The mailbox is full: wait for room through this address.
+    Full(Addr<AccountActor>, Ask<Q>),
+    /// The actor has stopped.
+    Closed(Ask<Q>),
 }
 
 /// How asking an account actor ended.

@@ -8,6 +8,11 @@
 //! thread, waking those it satisfies with thread-local wakes (no lock, no system call).
 //! Waits on threads without a relay (plain runtimes, tests) use the watch itself.
 //!
+//! An account actor does not make its caller wait in turn: it leaves the answer with its
+//! thread's relay ([`when_durable`]), which hands it over once the record is durable. The
+//! caller is woken once per request, by its answer, instead of once by the actor's reply and
+//! again by the commit.
+//!
 //! An arbiter made by [`arbiter`] can also busy poll when requests come one at a time
 //! (`ledger.busy_poll_us`): when it has nothing left to run but one call waiting on a commit,
 //! it polls the watermark for that long before it sleeps, and hands the commit to the wait
@@ -32,8 +37,8 @@ pub(super) struct Relay {
     seen: Cell<Durable>,
     /// The watch is gone (the ledger closed): nothing more will become durable.
     closed: Cell<bool>,
-    /// Waits not yet satisfied: the record each needs, and its task.
-    waiters: RefCell<Vec<(u64, Waker)>>,
+    /// Waits not yet satisfied: the record each needs, and what to do when it is durable.
+    waiters: RefCell<Vec<(u64, Notify)>>,
     /// The watermark, for [`before_park`] to read (the relay task owns its own receiver).
     watch: watch::Receiver<Durable>,
     /// How long [`before_park`] polls for a commit (0 = not at all).
@@ -46,6 +51,14 @@ pub(super) struct Relay {
     misses: metrics::Counter,
 }
 
+/// What a relay does for a wait once its record is durable (or never will be).
+enum Notify {
+    /// Wake a task polling [`Wait`]; it reads the outcome itself.
+    Wake(Waker),
+    /// Call this with the outcome (`true`: durable): an answer left by [`when_durable`].
+    Deliver(Box<dyn FnOnce(bool)>),
+}
+
 thread_local! {
     static RELAYS: RefCell<Vec<Rc<Relay>>> = const { RefCell::new(Vec::new()) };
 }
@@ -53,26 +66,27 @@ thread_local! {
 impl Relay {
     fn publish(&self, d: Durable) {
         self.seen.set(d);
-        let ready: Vec<Waker> = {
+        let gone = d.failed || self.closed.get();
+        let ready: Vec<(bool, Notify)> = {
             let mut w = self.waiters.borrow_mut();
-            if d.failed || self.closed.get() {
-                w.drain(..).map(|(_, w)| w).collect()
-            } else {
-                let mut ready = Vec::new();
-                w.retain(|(seq, waker)| {
-                    if *seq <= d.seq {
-                        ready.push(waker.clone());
-                        false
-                    } else {
-                        true
-                    }
-                });
-                ready
+            let mut ready = Vec::new();
+            let mut keep = Vec::with_capacity(w.len());
+            for (seq, n) in w.drain(..) {
+                if seq <= d.seq || gone {
+                    ready.push((seq <= d.seq, n));
+                } else {
+                    keep.push((seq, n));
+                }
             }
+            *w = keep;
+            ready
         };
-        // Woken outside the borrow: a wake may poll nothing here, but keep it re-entrant.
-        for w in ready {
-            w.wake();
+        // Woken or delivered outside the borrow: keep it re-entrant.
+        for (durable, n) in ready {
+            match n {
+                Notify::Wake(w) => w.wake(),
+                Notify::Deliver(f) => f(durable),
+            }
         }
     }
 }
@@ -140,8 +154,11 @@ impl Future for Wait {
                 return Some(false);
             }
             let mut w = r.waiters.borrow_mut();
-            if !w.iter().any(|(s, k)| *s == seq && k.will_wake(cx.waker())) {
-                w.push((seq, cx.waker().clone()));
+            let known = |(s, n): &(u64, Notify)| {
+                *s == seq && matches!(n, Notify::Wake(k) if k.will_wake(cx.waker()))
+            };
+            if !w.iter().any(known) {
+                w.push((seq, Notify::Wake(cx.waker().clone())));
             }
             None
         });
@@ -151,6 +168,30 @@ impl Future for Wait {
             Some(Some(ok)) => Poll::Ready(Some(ok)),
         }
     }
+}
+
+/// Have this thread's relay for `ledger` call `f(true)` once record `seq` is durable, or
+/// `f(false)` once it never will be (the ledger failed or closed first): at once if that is
+/// already known here. `Err(f)` if no relay runs on this thread.
+pub(super) fn when_durable<F: FnOnce(bool) + 'static>(
+    ledger: u64,
+    seq: u64,
+    f: F,
+) -> Result<(), F> {
+    let Some(r) = RELAYS.with(|r| r.borrow().iter().find(|x| x.ledger == ledger).cloned()) else {
+        return Err(f);
+    };
+    let d = r.seen.get();
+    if d.seq >= seq {
+        f(true);
+    } else if d.failed || r.closed.get() {
+        f(false);
+    } else {
+        r.waiters
+            .borrow_mut()
+            .push((seq, Notify::Deliver(Box::new(f))));
+    }
+    Ok(())
 }
 
 /// An arbiter whose thread, before it sleeps, busy polls for the commits its calls wait on

@@ -2330,6 +2330,61 @@ fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
     assert!(!ledger.relayed_here(), "the relay runs on the arbiter only");
 }
 
+/// Submit records for `W0`…`W6` until the ledger refuses or `n` are in, each with an answer
+/// left with [`Ledger::when_durable`]; return, for each answer, whether it said durable and
+/// whether its record was durable when it was given. Ends within 20 s.
+async fn answers_left_for_durability(l: Ledger, n: u64) -> Vec<(bool, bool)> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..n {
+        let ev = Event {
+            account: id(&format!("W{}", i % 7)),
+            at: 1_000,
+            kind: EventKind::TopUp { amount: 1 },
+        };
+        let Ok(seq) = l.submit(ev) else { break };
+        let (tx, seen) = (tx.clone(), l.clone());
+        l.when_durable(seq, move |ok| {
+            let _ = tx.send((ok, seen.durable().seq >= seq));
+        });
+    }
+    drop(tx);
+    let all = async {
+        let mut got = Vec::new();
+        while let Some(x) = rx.recv().await {
+            got.push(x);
+        }
+        got
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), all)
+        .await
+        .expect("every answer left was given")
+}
+
+/// How an account actor answers: an answer left with `Ledger::when_durable` is given once,
+/// only when its record is durable: by the relay on a relayed arbiter, by a task of its own on
+/// a thread without one; and given as not durable when the ledger fails first.
+#[test]
+fn answers_left_for_durability_are_given_once_durable_or_refused_on_failure() {
+    let (_tmp, ledger) = polling_ledger(0);
+    let relayed = on_relayed_arbiter(&ledger, |l| answers_left_for_durability(l, 200));
+    let plain = actix::System::new().block_on(answers_left_for_durability(ledger.clone(), 200));
+    for got in [relayed, plain] {
+        assert_eq!(got.len(), 200);
+        assert!(got.iter().all(|&(ok, durable)| ok && durable), "{got:?}");
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, f) = faulty_with(tmp.path(), 0);
+    d.sync();
+    let failed = on_relayed_arbiter(&d.ledger, move |l| async move {
+        f.fail_sync.store(true, Ordering::SeqCst);
+        answers_left_for_durability(l, 20).await
+    });
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|&(ok, _)| !ok), "{failed:?}");
+    drop(d);
+}
+
 #[test]
 fn waits_on_a_relayed_arbiter_fail_when_the_ledger_fails() {
     for busy_poll_us in [0, 5_000] {

@@ -499,6 +499,23 @@ impl Ledger {
         }
     }
 
+    /// Call `f(true)` once record `seq` is durable, or `f(false)` once it never will be (the
+    /// ledger failed or closed first); at once if that is known now. On an arbiter with this
+    /// ledger's relay the relay calls it when the commit comes (no task of its own: an account
+    /// actor leaves its answer so, and its caller is woken once, by the durable answer);
+    /// elsewhere a local task waits for it. Must be called on an actix arbiter or inside a
+    /// `LocalSet`.
+    pub(crate) fn when_durable(&self, seq: u64, f: impl FnOnce(bool) + 'static) {
+        let d = self.durable();
+        if d.seq >= seq || d.failed {
+            return f(d.seq >= seq);
+        }
+        if let Err(f) = durable::when_durable(self.shared.id, seq, f) {
+            let ledger = self.clone();
+            actix_rt::spawn(async move { f(ledger.wait_durable(seq).await.is_ok()) });
+        }
+    }
+
     /// This ledger's durability relay runs on the calling thread.
     pub(crate) fn relayed_here(&self) -> bool {
         durable::here(self.shared.id)
