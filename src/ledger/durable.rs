@@ -65,6 +65,13 @@ thread_local! {
 
 impl Relay {
     fn publish(&self, d: Durable) {
+        // Watermarks only grow; one handed over by `when_durable` may be newer than the one
+        // the relay's task reads next.
+        let seen = self.seen.get();
+        let d = Durable {
+            seq: d.seq.max(seen.seq),
+            failed: d.failed || seen.failed,
+        };
         self.seen.set(d);
         let gone = d.failed || self.closed.get();
         let ready: Vec<(bool, Notify)> = {
@@ -172,15 +179,23 @@ impl Future for Wait {
 
 /// Have this thread's relay for `ledger` call `f(true)` once record `seq` is durable, or
 /// `f(false)` once it never will be (the ledger failed or closed first): at once if that is
-/// already known here. `Err(f)` if no relay runs on this thread.
+/// already known here. `latest` is the ledger's watermark as just read: if the relay has not
+/// seen it yet (its task has not run since the commit), it is handed over now, so the answers
+/// it satisfies leave without waiting for the relay's turn on the arbiter. `Err(f)` if no
+/// relay runs on this thread.
 pub(super) fn when_durable<F: FnOnce(bool) + 'static>(
     ledger: u64,
+    latest: Durable,
     seq: u64,
     f: F,
 ) -> Result<(), F> {
     let Some(r) = RELAYS.with(|r| r.borrow().iter().find(|x| x.ledger == ledger).cloned()) else {
         return Err(f);
     };
+    let seen = r.seen.get();
+    if latest.seq > seen.seq || (latest.failed && !seen.failed) {
+        r.publish(latest);
+    }
     let d = r.seen.get();
     if d.seq >= seq {
         f(true);

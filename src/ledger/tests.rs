@@ -2385,6 +2385,38 @@ fn answers_left_for_durability_are_given_once_durable_or_refused_on_failure() {
     drop(d);
 }
 
+/// An answer left with the relay leaves as soon as anything on its arbiter reads a newer
+/// watermark (here: the next answer left), without waiting for the relay's task to get its
+/// turn. The task below never yields, so the relay's task cannot run meanwhile.
+#[test]
+fn a_newer_watermark_read_on_the_arbiter_delivers_the_answers_it_covers_at_once() {
+    let (_tmp, ledger) = polling_ledger(0);
+    let tries = on_relayed_arbiter(&ledger, |l| async move {
+        let mut tries = Vec::new();
+        for i in 0..50u64 {
+            let ev = Event {
+                account: id("C0"),
+                at: 1_000 + i,
+                kind: EventKind::TopUp { amount: 1 },
+            };
+            let seq = l.submit(ev).unwrap();
+            let given = std::rc::Rc::new(std::cell::Cell::new(None));
+            let g = given.clone();
+            l.when_durable(seq, move |ok| g.set(Some(ok)));
+            let left = given.get().is_none();
+            while l.durable().seq < seq {
+                std::hint::spin_loop();
+            }
+            l.when_durable(seq, |_| {});
+            tries.push((left, given.get()));
+        }
+        tries
+    });
+    let left: Vec<_> = tries.iter().filter(|(left, _)| *left).collect();
+    assert!(!left.is_empty(), "no answer had to wait: {tries:?}");
+    assert!(left.iter().all(|(_, g)| *g == Some(true)), "{tries:?}");
+}
+
 #[test]
 fn waits_on_a_relayed_arbiter_fail_when_the_ledger_fails() {
     for busy_poll_us in [0, 5_000] {

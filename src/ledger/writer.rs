@@ -507,10 +507,10 @@ impl Ledger {
     /// `LocalSet`.
     pub(crate) fn when_durable(&self, seq: u64, f: impl FnOnce(bool) + 'static) {
         let d = self.durable();
-        if d.seq >= seq || d.failed {
-            return f(d.seq >= seq);
-        }
-        if let Err(f) = durable::when_durable(self.shared.id, seq, f) {
+        if let Err(f) = durable::when_durable(self.shared.id, d, seq, f) {
+            if d.seq >= seq || d.failed {
+                return f(d.seq >= seq);
+            }
             let ledger = self.clone();
             actix_rt::spawn(async move { f(ledger.wait_durable(seq).await.is_ok()) });
         }
