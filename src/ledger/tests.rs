@@ -2245,6 +2245,15 @@ async fn concurrent_settlements_of_one_account_conserve_money() {
 
 // ---------------------------------------------------------------- durability relays
 
+/// A top-up of one unit on `account` at `at`: a record to wait on.
+fn top_up(account: &str, at: u64) -> Event {
+    Event {
+        account: id(account),
+        at,
+        kind: EventKind::TopUp { amount: 1 },
+    }
+}
+
 /// Run `f` as a task on a fresh arbiter relaying `ledger`'s commits, and return its result.
 fn on_relayed_arbiter<T, F>(ledger: &Ledger, f: impl FnOnce(Ledger) -> F + Send + 'static) -> T
 where
@@ -2300,11 +2309,7 @@ fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
         // Many waits in flight at once, over several commits, each for its own record.
         let waits: Vec<_> = (0..200u64)
             .map(|i| {
-                let ev = Event {
-                    account: id(&format!("R{}", i % 7)),
-                    at: 1_000,
-                    kind: EventKind::TopUp { amount: 1 },
-                };
+                let ev = top_up(&format!("R{}", i % 7), 1_000);
                 let l = l.clone();
                 let seq = l.submit(ev).unwrap();
                 actix_rt::spawn(async move {
@@ -2336,11 +2341,7 @@ fn many_waits_on_a_relayed_arbiter(busy_poll_us: u64) {
 async fn answers_left_for_durability(l: Ledger, n: u64) -> Vec<(bool, bool)> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..n {
-        let ev = Event {
-            account: id(&format!("W{}", i % 7)),
-            at: 1_000,
-            kind: EventKind::TopUp { amount: 1 },
-        };
+        let ev = top_up(&format!("W{}", i % 7), 1_000);
         let Ok(seq) = l.submit(ev) else { break };
         let (tx, seen) = (tx.clone(), l.clone());
         l.when_durable(seq, move |ok| {
@@ -2394,11 +2395,7 @@ fn a_newer_watermark_read_on_the_arbiter_delivers_the_answers_it_covers_at_once(
     let tries = on_relayed_arbiter(&ledger, |l| async move {
         let mut tries = Vec::new();
         for i in 0..50u64 {
-            let ev = Event {
-                account: id("C0"),
-                at: 1_000 + i,
-                kind: EventKind::TopUp { amount: 1 },
-            };
+            let ev = top_up("C0", 1_000 + i);
             let seq = l.submit(ev).unwrap();
             let given = std::rc::Rc::new(std::cell::Cell::new(None));
             let g = given.clone();
@@ -2433,11 +2430,7 @@ fn waits_fail_on_a_relayed_arbiter(busy_poll_us: u64) {
         f.fail_sync.store(true, Ordering::SeqCst);
         let mut waits = Vec::new();
         for i in 0..20u64 {
-            let ev = Event {
-                account: id("W0"),
-                at: 1_000 + i,
-                kind: EventKind::TopUp { amount: 1 },
-            };
+            let ev = top_up("W0", 1_000 + i);
             let Ok(seq) = l.submit(ev) else { break };
             let l = l.clone();
             waits.push(actix_rt::spawn(async move { l.wait_durable(seq).await }));
@@ -2479,11 +2472,7 @@ fn one_at_a_time_the_arbiter_polls_for_each_commit_and_hands_it_over() {
             l.wait_durable(seq).await.unwrap();
             let mut ok = 0;
             for i in 0..50u64 {
-                let ev = Event {
-                    account: id("P0"),
-                    at: 1_000 + i,
-                    kind: EventKind::TopUp { amount: 1 },
-                };
+                let ev = top_up("P0", 1_000 + i);
                 let seq = l.submit(ev).unwrap();
                 let r = l.wait_durable(seq).await;
                 ok += usize::from(r.is_ok() && l.durable().seq >= seq);
