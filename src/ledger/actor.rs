@@ -547,17 +547,19 @@ impl AccountDirectory {
 
     /// Ask the account's actor (starting one if `create` or the ledger knows the account;
     /// resending past actors that retire meanwhile), and get its answer once everything the
-    /// answer depends on is durable.
-    async fn ask<Q: Query>(&self, id: &AccountId, create: bool, query: Q) -> Asked<Q::Answer> {
+    /// answer depends on is durable. `sent`: when the request was made (its answer's
+    /// latency is measured from then).
+    async fn ask<Q: Query>(
+        &self,
+        id: &AccountId,
+        create: bool,
+        mut query: Q,
+        sent: Instant,
+    ) -> Asked<Q::Answer> {
         let _queued = Queued::new();
-        let mut query = query;
         for _ in 0..RESENDS {
             let (reply, answer) = oneshot::channel();
-            let ask = Ask {
-                query,
-                sent: Instant::now(),
-                reply,
-            };
+            let ask = Ask { query, sent, reply };
             match self.post(id, create, ask) {
                 Posted::Sent => {}
                 Posted::Unknown => return Asked::Unknown,
@@ -590,8 +592,17 @@ impl AccountDirectory {
     /// The prepaid interfaces (claims 3–8): authenticate, apply fee, reapply, deduct, return.
     /// Answers only when any change it made is durable.
     pub async fn request(&self, req: PrepaidRequest) -> PrepaidResponse {
+        self.request_since(req, Instant::now()).await
+    }
+
+    /// [`Self::request`], made at `sent` (read once by [`super::Prepaid`], which times it too).
+    pub(crate) async fn request_since(
+        &self,
+        req: PrepaidRequest,
+        sent: Instant,
+    ) -> PrepaidResponse {
         let id = req.account().clone();
-        match self.ask(&id, false, PrepaidOp(req)).await {
+        match self.ask(&id, false, PrepaidOp(req), sent).await {
             Asked::Answer(r) => r,
             Asked::Unknown => PrepaidResponse::Refused(Refusal::UnknownAccount),
             Asked::Unavailable => PrepaidResponse::Refused(Refusal::LedgerUnavailable),
@@ -603,6 +614,16 @@ impl AccountDirectory {
     /// are durable — one group commit instead of one per operation. Every request must name the
     /// same account (the first one's account is asked).
     pub async fn request_all(&self, reqs: Vec<PrepaidRequest>) -> Vec<PrepaidResponse> {
+        self.request_all_since(reqs, Instant::now()).await
+    }
+
+    /// [`Self::request_all`], made at `sent` (read once by [`super::Prepaid`], which times it
+    /// too).
+    pub(crate) async fn request_all_since(
+        &self,
+        reqs: Vec<PrepaidRequest>,
+        sent: Instant,
+    ) -> Vec<PrepaidResponse> {
         let id = match PrepaidRequest::batch_account(&reqs) {
             Ok(Some(id)) => id.clone(),
             Ok(None) => return Vec::new(),
@@ -610,7 +631,7 @@ impl AccountDirectory {
         };
         let n = reqs.len();
         let refuse = |r| vec![PrepaidResponse::Refused(r); n];
-        match self.ask(&id, false, PrepaidOps(reqs)).await {
+        match self.ask(&id, false, PrepaidOps(reqs), sent).await {
             Asked::Answer(r) => r,
             Asked::Unknown => refuse(Refusal::UnknownAccount),
             Asked::Unavailable => refuse(Refusal::LedgerUnavailable),
@@ -621,7 +642,7 @@ impl AccountDirectory {
     pub async fn admin(&self, req: AdminRequest) -> Result<AccountView, AdminError> {
         let id = req.account().clone();
         let create = matches!(req, AdminRequest::Upsert { .. });
-        match self.ask(&id, create, AdminOp(req)).await {
+        match self.ask(&id, create, AdminOp(req), Instant::now()).await {
             Asked::Answer(r) => r,
             Asked::Unknown => Err(AdminError::UnknownAccount),
             Asked::Unavailable => Err(AdminError::LedgerUnavailable),

@@ -28,7 +28,7 @@ impl Prepaid {
         let t = Instant::now();
         let op = operation_label(&req);
         let resp = match self {
-            Prepaid::Embedded(d) => d.request(req).await,
+            Prepaid::Embedded(d) => d.request_since(req, t).await,
             Prepaid::Postgres(p) => p.request(req).await,
         };
         count_request(op, &resp);
@@ -44,7 +44,7 @@ impl Prepaid {
         let t = Instant::now();
         let ops: SmallVec<[&'static str; 2]> = reqs.iter().map(operation_label).collect();
         let resps = match self {
-            Prepaid::Embedded(d) => d.request_all(reqs).await,
+            Prepaid::Embedded(d) => d.request_all_since(reqs, t).await,
             Prepaid::Postgres(p) => p.request_all(reqs).await,
         };
         for (op, resp) in ops.into_iter().zip(&resps) {

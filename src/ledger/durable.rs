@@ -72,6 +72,12 @@ impl Relay {
             seq: d.seq.max(seen.seq),
             failed: d.failed || seen.failed,
         };
+        // Every wait is for a record above the watermark seen when it was made, on a ledger
+        // not failed: with nothing new (the relay's task after `when_durable` handed the same
+        // commit over) none is satisfied.
+        if d == seen && !self.closed.get() {
+            return;
+        }
         self.seen.set(d);
         let gone = d.failed || self.closed.get();
         let ready: Vec<(bool, Notify)> = {
@@ -98,19 +104,35 @@ impl Relay {
     }
 }
 
-fn with_local<T>(ledger: u64, f: impl FnOnce(&Relay) -> T) -> Option<T> {
-    RELAYS.with(|r| r.borrow().iter().find(|x| x.ledger == ledger).map(|x| f(x)))
+impl Relay {
+    /// What is known here of record `seq`: durable (`Some(true)`), never will be
+    /// (`Some(false)`: the ledger failed or closed first), or not yet (`None`).
+    fn outcome(&self, seq: u64) -> Option<bool> {
+        let d = self.seen.get();
+        if d.seq >= seq {
+            Some(true)
+        } else if d.failed || self.closed.get() {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// This thread's relay for `ledger`, if one runs here.
+fn local(ledger: u64) -> Option<Rc<Relay>> {
+    RELAYS.with(|r| r.borrow().iter().find(|x| x.ledger == ledger).cloned())
 }
 
 /// A relay for `ledger` runs on this thread.
 pub(super) fn here(ledger: u64) -> bool {
-    with_local(ledger, |_| ()).is_some()
+    local(ledger).is_some()
 }
 
 /// Commits this thread's relay for `ledger` saw by busy polling and handed over itself.
 #[cfg(test)]
 pub(super) fn polled_here(ledger: u64) -> u64 {
-    with_local(ledger, |r| r.polled.get()).unwrap_or(0)
+    local(ledger).map_or(0, |r| r.polled.get())
 }
 
 /// Run on this thread (spawn it with `actix_rt::spawn` from the arbiter): relay the ledger's
@@ -152,28 +174,20 @@ impl Future for Wait {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<bool>> {
         let seq = self.seq;
-        let done = with_local(self.ledger, |r| {
-            let d = r.seen.get();
-            if d.seq >= seq {
-                return Some(true);
-            }
-            if d.failed || r.closed.get() {
-                return Some(false);
-            }
-            let mut w = r.waiters.borrow_mut();
-            let known = |(s, n): &(u64, Notify)| {
-                *s == seq && matches!(n, Notify::Wake(k) if k.will_wake(cx.waker()))
-            };
-            if !w.iter().any(known) {
-                w.push((seq, Notify::Wake(cx.waker().clone())));
-            }
-            None
-        });
-        match done {
-            None => Poll::Ready(None),
-            Some(None) => Poll::Pending,
-            Some(Some(ok)) => Poll::Ready(Some(ok)),
+        let Some(r) = local(self.ledger) else {
+            return Poll::Ready(None);
+        };
+        if let Some(ok) = r.outcome(seq) {
+            return Poll::Ready(Some(ok));
         }
+        let mut w = r.waiters.borrow_mut();
+        let known = |(s, n): &(u64, Notify)| {
+            *s == seq && matches!(n, Notify::Wake(k) if k.will_wake(cx.waker()))
+        };
+        if !w.iter().any(known) {
+            w.push((seq, Notify::Wake(cx.waker().clone())));
+        }
+        Poll::Pending
     }
 }
 
@@ -189,22 +203,16 @@ pub(super) fn when_durable<F: FnOnce(bool) + 'static>(
     seq: u64,
     f: F,
 ) -> Result<(), F> {
-    let Some(r) = RELAYS.with(|r| r.borrow().iter().find(|x| x.ledger == ledger).cloned()) else {
+    let Some(r) = local(ledger) else {
         return Err(f);
     };
-    let seen = r.seen.get();
-    if latest.seq > seen.seq || (latest.failed && !seen.failed) {
-        r.publish(latest);
-    }
-    let d = r.seen.get();
-    if d.seq >= seq {
-        f(true);
-    } else if d.failed || r.closed.get() {
-        f(false);
-    } else {
-        r.waiters
+    r.publish(latest);
+    match r.outcome(seq) {
+        Some(durable) => f(durable),
+        None => r
+            .waiters
             .borrow_mut()
-            .push((seq, Notify::Deliver(Box::new(f))));
+            .push((seq, Notify::Deliver(Box::new(f)))),
     }
     Ok(())
 }
