@@ -9,6 +9,10 @@
 //!   meanwhile, and the caller is woken once, by its durable answer). Every other answer —
 //!   reads, refusals, idempotent retries — also waits until everything the actor has submitted
 //!   so far is durable, so no answer ever reflects a change that could be lost in a crash.
+//! - A request made on the actor's own arbiter while its mailbox holds no other request is
+//!   handed to the actor at once by the asking task ([`ActorCell`]); the mailbox's enqueue and
+//!   the actor task's wake and poll cost more than the handling. Requests from other threads,
+//!   and requests on the actor's thread while any of those wait, go through the mailbox.
 //! - Several operations of one call on one account (the Deduct and Return that end a prepaid
 //!   call) can travel as one [`PrepaidOps`] message: the actor decides and journals them in
 //!   order, each with its own idempotency key and record, and they become durable together in
@@ -47,11 +51,7 @@ pub trait Query: Send + Sized + 'static {
     type Answer: Send + 'static;
     /// Decide it on the account's (live) actor: the answer, and the journal sequence number
     /// that must be durable before the answer may be given.
-    fn decide(
-        &self,
-        actor: &mut AccountActor,
-        ctx: &mut Context<AccountActor>,
-    ) -> (Self::Answer, u64);
+    fn decide(&self, actor: &mut AccountCore, me: &Me<'_>) -> (Self::Answer, u64);
 }
 
 /// A prepaid operation (claims 3–8) for the account's actor.
@@ -91,8 +91,29 @@ enum Answered<Q: Query> {
     Unavailable,
 }
 
-/// Per-account prepaid actor.
+/// Per-account prepaid actor: the actix shell around the account's [`AccountCore`].
 pub struct AccountActor {
+    cell: Arc<ActorCell>,
+}
+
+/// One account actor's state, and what the directory needs to hand it a request directly.
+///
+/// Only the actor's own arbiter thread ever locks `core`: the actor's handlers, and a request
+/// made on that thread while the actor's mailbox holds no other request, which
+/// [`AccountDirectory`] hands to the actor at once instead of through its mailbox (queued
+/// behind nothing, it would be handled next anyway; the handing over costs more than the
+/// handling). The lock is therefore never contended.
+pub(crate) struct ActorCell {
+    /// The thread the actor runs on ([`this_thread`]; 0 until it is known).
+    home: AtomicUsize,
+    /// Requests in the actor's mailbox: while any waits there, requests made on its thread
+    /// queue behind them instead of overtaking them.
+    queued: AtomicUsize,
+    core: parking_lot::Mutex<AccountCore>,
+}
+
+/// The state of an account's actor: the account, and the actor's own bookkeeping.
+pub struct AccountCore {
     id: AccountId,
     account: Option<Account>,
     ledger: Ledger,
@@ -108,12 +129,41 @@ pub struct AccountActor {
     expiry: Option<(UnixSecs, alarm::Set)>,
 }
 
+/// How a handler reaches its actor's address (to set alarms): through the actor's context,
+/// or, when the directory hands a request over directly, through the directory's copy.
+pub enum Me<'a> {
+    /// In the actor's own handler.
+    Context(&'a Context<AccountActor>),
+    /// Handed over directly by the directory.
+    Addr(&'a Addr<AccountActor>),
+}
+
+impl Me<'_> {
+    fn address(&self) -> Addr<AccountActor> {
+        match self {
+            Me::Context(ctx) => ctx.address(),
+            Me::Addr(a) => (*a).clone(),
+        }
+    }
+}
+
+/// A number for the calling thread, the same on every call from it (never 0).
+fn this_thread() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    thread_local! {
+        static NO: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    NO.with(|n| *n)
+}
+
 impl Actor for AccountActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.schedule_expiry(ctx);
-        self.check_idle_in(self.idle, ctx);
+        let mut core = self.cell.core.lock();
+        core.schedule_expiry(&Me::Context(ctx));
+        let idle = core.idle;
+        core.check_idle_in(idle, &Me::Context(ctx));
     }
 }
 
@@ -124,22 +174,31 @@ impl Handler<Alarm> for AccountActor {
     /// find nothing.
     fn handle(&mut self, _: Alarm, ctx: &mut Context<Self>) {
         let now = Instant::now();
-        if self.expiry.is_some_and(|(_, a)| a.at <= now) {
-            self.expiry = None;
-            self.run_expiry(ctx);
+        let mut core = self.cell.core.lock();
+        if core.expiry.is_some_and(|(_, a)| a.at <= now) {
+            core.expiry = None;
+            core.run_expiry(&Me::Context(ctx));
         }
-        if self.idle_check.is_some_and(|a| a.at <= now) {
-            self.idle_check = None;
-            self.check_idle(ctx);
+        if core.idle_check.is_some_and(|a| a.at <= now) {
+            core.idle_check = None;
+            if core.check_idle(&Me::Context(ctx)) {
+                let (directory, id) = (core.directory.clone(), core.id.clone());
+                drop(core);
+                if let Some(dir) = directory.upgrade() {
+                    dir.actors
+                        .remove_if(&id, |_, e| Arc::ptr_eq(&e.cell, &self.cell));
+                }
+                ctx.stop();
+            }
         }
     }
 }
 
-impl AccountActor {
+impl AccountCore {
     fn new(id: AccountId, ledger: Ledger, directory: Weak<DirInner>) -> Self {
         let account = ledger.account(&id);
         let idle = Duration::from_secs(ledger.config().actor_idle_secs.max(1));
-        AccountActor {
+        AccountCore {
             last_seq: account.as_ref().map_or(0, |a| a.applied_seq),
             id,
             account,
@@ -155,13 +214,15 @@ impl AccountActor {
 
     /// Set the idle check's alarm; the previous one has gone off (it is set only at the start
     /// and from the check itself).
-    fn check_idle_in(&mut self, after: Duration, ctx: &mut Context<Self>) {
-        self.idle_check = Some(alarm::set(Instant::now() + after, ctx.address()));
+    fn check_idle_in(&mut self, after: Duration, me: &Me<'_>) {
+        self.idle_check = Some(alarm::set(Instant::now() + after, me.address()));
     }
 
-    fn check_idle(&mut self, ctx: &mut Context<Self>) {
+    /// Whether the actor should retire now (it is then marked retired, and its expiry alarm
+    /// cancelled; the caller takes it out of the directory and stops it).
+    fn check_idle(&mut self, me: &Me<'_>) -> bool {
         if self.retired {
-            return;
+            return false;
         }
         let holds = self
             .account
@@ -171,31 +232,27 @@ impl AccountActor {
         // request.
         if holds || self.used {
             self.used = false;
-            self.check_idle_in(self.idle, ctx);
-            return;
+            self.check_idle_in(self.idle, me);
+            return false;
         }
         let d = self.ledger.durable();
         if d.seq < self.last_seq && !d.failed {
-            self.check_idle_in(Duration::from_millis(100), ctx);
-            return;
-        }
-        if let Some(dir) = self.directory.upgrade() {
-            let me = ctx.address();
-            dir.actors.remove_if(&self.id, |_, a| *a == me);
+            self.check_idle_in(Duration::from_millis(100), me);
+            return false;
         }
         self.retired = true;
         // The clock must not keep a stopped actor's address (until an hour-long expiry).
         if let Some((_, a)) = self.expiry.take() {
             alarm::cancel(a);
         }
-        ctx.stop();
+        true
     }
 
     /// Keep an alarm set no later than the earliest reservation deadline, from all of them (at
     /// start, after an expiry run and after an administrative change).
-    fn schedule_expiry(&mut self, ctx: &mut Context<Self>) {
+    fn schedule_expiry(&mut self, me: &Me<'_>) {
         if let Some(next) = self.account.as_ref().and_then(Account::next_deadline) {
-            self.alarm_by(next, ctx);
+            self.alarm_by(next, me);
         }
     }
 
@@ -205,7 +262,7 @@ impl AccountActor {
     /// reserved just finds nothing due. After a prepaid change only the deadline it gave is
     /// checked (no scan of the account's reservations): the set alarm was already no later
     /// than every other.
-    fn alarm_by(&mut self, deadline: UnixSecs, ctx: &mut Context<Self>) {
+    fn alarm_by(&mut self, deadline: UnixSecs, me: &Me<'_>) {
         if self.expiry.is_some_and(|(set, _)| set <= deadline) {
             return;
         }
@@ -213,10 +270,10 @@ impl AccountActor {
             alarm::cancel(old);
         }
         let at = Instant::now() + Duration::from_secs(deadline.saturating_sub(unix_now()));
-        self.expiry = Some((deadline, alarm::set(at, ctx.address())));
+        self.expiry = Some((deadline, alarm::set(at, me.address())));
     }
 
-    fn run_expiry(&mut self, ctx: &mut Context<Self>) {
+    fn run_expiry(&mut self, me: &Me<'_>) {
         if self.retired || !self.ledger.is_healthy() {
             return;
         }
@@ -232,7 +289,7 @@ impl AccountActor {
             m::count!(m::LEDGER_EXPIRED, [], 1);
             tracing::info!(account = %self.id, event = ?ev.kind, "reservation expired");
         }
-        self.schedule_expiry(ctx);
+        self.schedule_expiry(me);
     }
 
     /// Submit the event and apply it locally; returns its sequence number and the answer.
@@ -308,10 +365,10 @@ impl Drop for Queued {
     }
 }
 
-impl AccountActor {
+impl AccountCore {
     /// Decide one prepaid request and journal its change, if any: the answer and the sequence
     /// number that must be durable before it is given.
-    fn prepaid(&mut self, req: &PrepaidRequest, ctx: &mut Context<Self>) -> (PrepaidResponse, u64) {
+    fn prepaid(&mut self, req: &PrepaidRequest, me: &Me<'_>) -> (PrepaidResponse, u64) {
         if !self.ledger.is_healthy() {
             return (PrepaidResponse::Refused(Refusal::LedgerUnavailable), 0);
         }
@@ -326,26 +383,24 @@ impl AccountActor {
                 Err(r) => (PrepaidResponse::Refused(r), 0),
                 Ok((seq, answer)) => {
                     if let Some(d) = ev.kind.deadline() {
-                        self.alarm_by(d, ctx);
+                        self.alarm_by(d, me);
                     }
                     (answer, seq)
                 }
             },
         }
     }
-}
 
-impl<Q: Query> Handler<Ask<Q>> for AccountActor {
-    type Result = ();
-
-    fn handle(&mut self, ask: Ask<Q>, ctx: &mut Context<Self>) {
+    /// Answer `ask`: decide it, and leave the answer with the arbiter's durability relay,
+    /// which gives it once everything it depends on is durable.
+    fn answer<Q: Query>(&mut self, ask: Ask<Q>, me: &Me<'_>) {
         let Ask { query, sent, reply } = ask;
         if self.retired {
             let _ = reply.send(Answered::Retired(query));
             return;
         }
         self.used = true;
-        let (answer, seq) = query.decide(self, ctx);
+        let (answer, seq) = query.decide(self, me);
         let answered = sent.elapsed().as_secs_f64();
         m::observe!(m::PREPAID_REQUEST_SECONDS, [("stage", "answer")], answered);
         self.ledger.when_durable(seq, move |durable| {
@@ -357,33 +412,34 @@ impl<Q: Query> Handler<Ask<Q>> for AccountActor {
     }
 }
 
+impl<Q: Query> Handler<Ask<Q>> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, ask: Ask<Q>, ctx: &mut Context<Self>) {
+        self.cell.queued.fetch_sub(1, Ordering::Relaxed);
+        self.cell.core.lock().answer(ask, &Me::Context(ctx));
+    }
+}
+
 impl Query for PrepaidOp {
     type Answer = PrepaidResponse;
 
-    fn decide(
-        &self,
-        actor: &mut AccountActor,
-        ctx: &mut Context<AccountActor>,
-    ) -> (PrepaidResponse, u64) {
-        actor.prepaid(&self.0, ctx)
+    fn decide(&self, actor: &mut AccountCore, me: &Me<'_>) -> (PrepaidResponse, u64) {
+        actor.prepaid(&self.0, me)
     }
 }
 
 impl Query for PrepaidOps {
     type Answer = Vec<PrepaidResponse>;
 
-    fn decide(
-        &self,
-        actor: &mut AccountActor,
-        ctx: &mut Context<AccountActor>,
-    ) -> (Vec<PrepaidResponse>, u64) {
+    fn decide(&self, actor: &mut AccountCore, me: &Me<'_>) -> (Vec<PrepaidResponse>, u64) {
         let (mut wait, mut gate) = (0, None);
         let mut answers = Vec::with_capacity(self.0.len());
         for req in &self.0 {
             let answer = match gate {
                 Some(r) => PrepaidResponse::Refused(r),
                 None => {
-                    let (answer, seq) = actor.prepaid(req, ctx);
+                    let (answer, seq) = actor.prepaid(req, me);
                     wait = wait.max(seq);
                     answer
                 }
@@ -400,13 +456,13 @@ impl Query for AdminOp {
 
     fn decide(
         &self,
-        actor: &mut AccountActor,
-        ctx: &mut Context<AccountActor>,
+        actor: &mut AccountCore,
+        me: &Me<'_>,
     ) -> (Result<AccountView, AdminError>, u64) {
         if !actor.ledger.is_healthy() {
             return (Err(AdminError::LedgerUnavailable), 0);
         }
-        let view = |a: &AccountActor| {
+        let view = |a: &AccountCore| {
             a.account
                 .as_ref()
                 .map(Account::view)
@@ -418,7 +474,7 @@ impl Query for AdminOp {
             Ok(Some(ev)) => match actor.commit(&ev) {
                 Err(_) => return (Err(AdminError::LedgerUnavailable), 0),
                 Ok(_) => {
-                    actor.schedule_expiry(ctx);
+                    actor.schedule_expiry(me);
                     view(actor)
                 }
             },
@@ -427,9 +483,40 @@ impl Query for AdminOp {
     }
 }
 
+/// What the directory keeps of a live account actor.
+struct Entry {
+    addr: Addr<AccountActor>,
+    cell: Arc<ActorCell>,
+}
+
+impl Entry {
+    /// Hand `ask` to the actor: at once if the calling thread is the actor's and nothing waits
+    /// in its mailbox, else through its mailbox.
+    fn post<Q: Query>(&self, ask: Ask<Q>) -> Posted<Q> {
+        let queued = &self.cell.queued;
+        if self.cell.home.load(Ordering::Relaxed) == this_thread()
+            && queued.load(Ordering::Relaxed) == 0
+        {
+            self.cell.core.lock().answer(ask, &Me::Addr(&self.addr));
+            return Posted::Sent;
+        }
+        queued.fetch_add(1, Ordering::Relaxed);
+        match self.addr.try_send(ask) {
+            Ok(()) => Posted::Sent,
+            Err(e) => {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                match e {
+                    SendError::Full(ask) => Posted::Full(self.addr.clone(), ask),
+                    SendError::Closed(ask) => Posted::Closed(ask),
+                }
+            }
+        }
+    }
+}
+
 pub(crate) struct DirInner {
     ledger: Ledger,
-    actors: DashMap<AccountId, Addr<AccountActor>, foldhash::fast::RandomState>,
+    actors: DashMap<AccountId, Entry, foldhash::fast::RandomState>,
     arbiters: Vec<ArbiterHandle>,
     next: AtomicUsize,
 }
@@ -504,45 +591,43 @@ impl AccountDirectory {
     /// The account's actor, started now if there is none: on the calling arbiter if it is one
     /// of the directory's (the caller then reaches it without crossing threads, and so do
     /// later calls from that arbiter), else on the next arbiter in turn.
-    fn actor(
-        &self,
-        id: &AccountId,
-    ) -> dashmap::mapref::one::RefMut<'_, AccountId, Addr<AccountActor>> {
+    fn actor(&self, id: &AccountId) -> dashmap::mapref::one::RefMut<'_, AccountId, Entry> {
         let here = self.inner.ledger.relayed_here();
         self.inner.actors.entry(id.clone()).or_insert_with(|| {
-            let (id, ledger, weak) = (
-                id.clone(),
-                self.inner.ledger.clone(),
-                Arc::downgrade(&self.inner),
-            );
+            let (ledger, weak) = (self.inner.ledger.clone(), Arc::downgrade(&self.inner));
             let cap = ledger.config().actor_mailbox.max(1);
+            let cell = Arc::new(ActorCell {
+                home: AtomicUsize::new(0),
+                queued: AtomicUsize::new(0),
+                core: parking_lot::Mutex::new(AccountCore::new(id.clone(), ledger, weak)),
+            });
+            let mine = cell.clone();
+            // Runs on the actor's arbiter.
             let make = move |ctx: &mut Context<AccountActor>| {
                 ctx.set_mailbox_capacity(cap);
-                AccountActor::new(id, ledger, weak)
+                mine.home.store(this_thread(), Ordering::Relaxed);
+                AccountActor { cell: mine }
             };
-            if here {
-                return AccountActor::create(make);
-            }
-            let n = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
-            AccountActor::start_in_arbiter(&self.inner.arbiters[n], make)
+            let addr = if here {
+                AccountActor::create(make)
+            } else {
+                let n = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
+                AccountActor::start_in_arbiter(&self.inner.arbiters[n], make)
+            };
+            Entry { addr, cell }
         })
     }
 
     /// Hand `ask` to the account's actor (started if `create` or the ledger knows the
     /// account), without cloning its address.
     fn post<Q: Query>(&self, id: &AccountId, create: bool, ask: Ask<Q>) -> Posted<Q> {
-        let post = |a: &Addr<AccountActor>, ask| match a.try_send(ask) {
-            Ok(()) => Posted::Sent,
-            Err(SendError::Full(ask)) => Posted::Full(a.clone(), ask),
-            Err(SendError::Closed(ask)) => Posted::Closed(ask),
-        };
-        if let Some(a) = self.inner.actors.get(id) {
-            return post(&a, ask);
+        if let Some(e) = self.inner.actors.get(id) {
+            return e.post(ask);
         }
         if !(create || self.inner.ledger.contains(id)) {
             return Posted::Unknown;
         }
-        post(&self.actor(id), ask)
+        self.actor(id).post(ask)
     }
 
     /// Ask the account's actor (starting one if `create` or the ledger knows the account;
@@ -572,7 +657,7 @@ impl AccountDirectory {
                 }
                 // Stopped without retiring: forget it, if no fresh one has replaced it yet.
                 Posted::Closed(ask) => {
-                    self.inner.actors.remove_if(id, |_, a| !a.connected());
+                    self.inner.actors.remove_if(id, |_, e| !e.addr.connected());
                     query = ask.query;
                     continue;
                 }

@@ -2,6 +2,7 @@
 //! recovery, torn tails and corruption, fault injection, and the actors.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -2243,6 +2244,83 @@ async fn concurrent_settlements_of_one_account_conserve_money() {
     drop(dir);
 }
 
+/// ApplyFee on account "A" for `call`: `want`, at least 10.
+fn apply_fee(call: u64, want: Money) -> PrepaidRequest {
+    PrepaidRequest::ApplyFee {
+        key: key(call, 0),
+        account: id("A"),
+        want,
+        min: 10,
+    }
+}
+
+/// A request made on its account actor's own arbiter is decided at once, by the asking task,
+/// instead of waiting in the mailbox for the actor's task to run: with the arbiter's thread
+/// blocked right after the request was first polled, its record still becomes durable.
+#[test]
+fn a_request_on_the_actors_arbiter_is_handed_to_it_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().to_path_buf();
+    actix::System::new().block_on(async move {
+        let ledger = Ledger::open(actor_cfg(&path)).unwrap();
+        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+        upsert(&dir, "A", 1000).await;
+        let before = ledger.durable().seq;
+        let mut request = Box::pin(dir.request(apply_fee(1, 100)));
+        let waker = futures::task::noop_waker();
+        let poll = request
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker));
+        assert!(poll.is_pending(), "the answer waits for durability");
+        // Nothing else runs on this thread meanwhile: not the actor's task.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ledger.durable().seq == before && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(
+            ledger.durable().seq,
+            before + 1,
+            "the ApplyFee was journaled"
+        );
+        assert_eq!(request.await, PrepaidResponse::Granted { granted: 100 });
+    });
+}
+
+/// A request made on the actor's arbiter while another waits in the actor's mailbox queues
+/// behind it rather than overtaking it: the first asked gets the whole balance.
+#[test]
+fn a_request_on_the_actors_arbiter_does_not_overtake_its_mailbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().to_path_buf();
+    actix::System::new().block_on(async move {
+        let ledger = Ledger::open(actor_cfg(&path)).unwrap();
+        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+        upsert(&dir, "A", 100).await;
+        // Asked from another thread: the request goes to the mailbox when first polled, and
+        // stays there while this thread (the actor's) does not yield.
+        let (posted, wait) = std::sync::mpsc::channel();
+        let other = dir.clone();
+        let first = std::thread::spawn(move || {
+            let mut request = Box::pin(other.request(apply_fee(1, 100)));
+            let waker = futures::task::noop_waker();
+            let cx = &mut std::task::Context::from_waker(&waker);
+            assert!(request.as_mut().poll(cx).is_pending());
+            posted.send(()).unwrap();
+            futures::executor::block_on(request)
+        });
+        wait.recv().unwrap();
+        let second = dir.request(apply_fee(2, 100)).await;
+        assert_eq!(
+            second,
+            PrepaidResponse::Refused(Refusal::InsufficientBalance)
+        );
+        assert_eq!(
+            first.join().unwrap(),
+            PrepaidResponse::Granted { granted: 100 }
+        );
+    });
+}
+
 // ---------------------------------------------------------------- durability relays
 
 /// A top-up of one unit on `account` at `at`: a record to wait on.
@@ -2257,7 +2335,7 @@ fn top_up(account: &str, at: u64) -> Event {
 /// Run `f` as a task on a fresh arbiter relaying `ledger`'s commits, and return its result.
 fn on_relayed_arbiter<T, F>(ledger: &Ledger, f: impl FnOnce(Ledger) -> F + Send + 'static) -> T
 where
-    F: std::future::Future<Output = T> + 'static,
+    F: Future<Output = T> + 'static,
     T: Send + 'static,
 {
     let _sys = actix::System::new();
