@@ -500,15 +500,17 @@ impl Entry {
             self.cell.core.lock().answer(ask, &Me::Addr(&self.addr));
             return Posted::Sent;
         }
+        // Counted until the actor's handler takes it out. A full mailbox's request stays
+        // counted: the caller sends it once there is room. (If the actor stops first, the
+        // count is never taken back; the entry then only goes through the mailbox, which
+        // reports the actor closed, and the entry is dropped.)
         queued.fetch_add(1, Ordering::Relaxed);
         match self.addr.try_send(ask) {
             Ok(()) => Posted::Sent,
-            Err(e) => {
+            Err(SendError::Full(ask)) => Posted::Full(self.addr.clone(), ask),
+            Err(SendError::Closed(ask)) => {
                 queued.fetch_sub(1, Ordering::Relaxed);
-                match e {
-                    SendError::Full(ask) => Posted::Full(self.addr.clone(), ask),
-                    SendError::Closed(ask) => Posted::Closed(ask),
-                }
+                Posted::Closed(ask)
             }
         }
     }

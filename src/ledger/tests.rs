@@ -2254,6 +2254,28 @@ fn apply_fee(call: u64, want: Money) -> PrepaidRequest {
     }
 }
 
+/// Poll `request` once on this thread, then keep the thread from running anything else (the
+/// actor's task included) until the ledger has made one more record durable, for at most
+/// 10 s; whether it did, and then the request's answer.
+async fn journaled_when_first_polled(
+    ledger: &Ledger,
+    request: impl Future<Output = PrepaidResponse>,
+) -> (bool, PrepaidResponse) {
+    let before = ledger.durable().seq;
+    let mut request = Box::pin(request);
+    let waker = futures::task::noop_waker();
+    let poll = request
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
+    assert!(poll.is_pending(), "the answer waits for durability");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ledger.durable().seq == before && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let journaled = ledger.durable().seq == before + 1;
+    (journaled, request.await)
+}
+
 /// A request made on its account actor's own arbiter is decided at once, by the asking task,
 /// instead of waiting in the mailbox for the actor's task to run: with the arbiter's thread
 /// blocked right after the request was first polled, its record still becomes durable.
@@ -2265,24 +2287,13 @@ fn a_request_on_the_actors_arbiter_is_handed_to_it_at_once() {
         let ledger = Ledger::open(actor_cfg(&path)).unwrap();
         let dir = AccountDirectory::start(ledger.clone(), Vec::new());
         upsert(&dir, "A", 1000).await;
-        let before = ledger.durable().seq;
-        let mut request = Box::pin(dir.request(apply_fee(1, 100)));
-        let waker = futures::task::noop_waker();
-        let poll = request
-            .as_mut()
-            .poll(&mut std::task::Context::from_waker(&waker));
-        assert!(poll.is_pending(), "the answer waits for durability");
-        // Nothing else runs on this thread meanwhile: not the actor's task.
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while ledger.durable().seq == before && std::time::Instant::now() < until {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        assert_eq!(
-            ledger.durable().seq,
-            before + 1,
-            "the ApplyFee was journaled"
+        let (journaled, answer) =
+            journaled_when_first_polled(&ledger, dir.request(apply_fee(1, 100))).await;
+        assert!(
+            journaled,
+            "the ApplyFee was journaled without the actor's task"
         );
-        assert_eq!(request.await, PrepaidResponse::Granted { granted: 100 });
+        assert_eq!(answer, PrepaidResponse::Granted { granted: 100 });
     });
 }
 
@@ -2318,6 +2329,50 @@ fn a_request_on_the_actors_arbiter_does_not_overtake_its_mailbox() {
             first.join().unwrap(),
             PrepaidResponse::Granted { granted: 100 }
         );
+    });
+}
+
+/// Requests that found the actor's mailbox full, sent once there was room, are counted out
+/// of the mailbox when handled like any other: afterwards a request on the actor's arbiter is
+/// handed to it at once again.
+#[test]
+fn requests_that_met_a_full_mailbox_leave_the_direct_way_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().to_path_buf();
+    actix::System::new().block_on(async move {
+        let ledger = Ledger::open(LedgerConfig {
+            actor_mailbox: 1,
+            ..actor_cfg(&path)
+        })
+        .unwrap();
+        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+        upsert(&dir, "A", 1000).await;
+        let other = dir.clone();
+        let (posted, wait) = std::sync::mpsc::channel();
+        let first = std::thread::spawn(move || {
+            let mut requests: Vec<_> = (0..8)
+                .map(|c| Box::pin(other.request(apply_fee(10 + c, 10))))
+                .collect();
+            let waker = futures::task::noop_waker();
+            let cx = &mut std::task::Context::from_waker(&waker);
+            for r in &mut requests {
+                assert!(r.as_mut().poll(cx).is_pending());
+            }
+            posted.send(()).unwrap();
+            futures::executor::block_on(futures::future::join_all(requests))
+        });
+        wait.recv().unwrap();
+        while !first.is_finished() {
+            actix_rt::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let answers = first.join().unwrap();
+        assert!(answers
+            .iter()
+            .all(|a| *a == PrepaidResponse::Granted { granted: 10 }));
+        let (journaled, answer) =
+            journaled_when_first_polled(&ledger, dir.request(apply_fee(1, 100))).await;
+        assert!(journaled, "handed over at once");
+        assert_eq!(answer, PrepaidResponse::Granted { granted: 100 });
     });
 }
 
