@@ -102,9 +102,7 @@ impl Relay {
             }
         }
     }
-}
 
-impl Relay {
     /// What is known here of record `seq`: durable (`Some(true)`), never will be
     /// (`Some(false)`: the ledger failed or closed first), or not yet (`None`).
     fn outcome(&self, seq: u64) -> Option<bool> {

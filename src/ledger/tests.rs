@@ -2034,15 +2034,11 @@ fn alarms_work_in_a_second_runtime_on_the_same_thread() {
 /// (an hour ahead by default): the alarm clock keeps no address of a stopped actor.
 #[test]
 fn a_retired_actor_leaves_no_alarm_behind() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().to_path_buf();
-    actix::System::new().block_on(async move {
-        let ledger = Ledger::open(LedgerConfig {
-            reservation_expiry_secs: 3600,
-            ..actor_cfg(&path)
-        })
-        .unwrap();
-        let dir = AccountDirectory::start(ledger, Vec::new());
+    let cfg = |path: &Path| LedgerConfig {
+        reservation_expiry_secs: 3600,
+        ..actor_cfg(path)
+    };
+    with_directory_here(cfg, |_, dir| async move {
         upsert(&dir, "A", 1000).await;
         grant(&dir, 1, 100).await;
         let ret = PrepaidRequest::Return {
@@ -2254,6 +2250,53 @@ fn apply_fee(call: u64, want: Money) -> PrepaidRequest {
     }
 }
 
+/// Run `f` on a fresh actix System on this thread, with a ledger opened with `cfg` (given the
+/// path of a temporary directory) and its account directory on this thread's arbiter: the
+/// actors start here, so requests made here can reach them directly.
+fn with_directory_here<F, Fut>(cfg: impl FnOnce(&Path) -> LedgerConfig, f: F)
+where
+    F: FnOnce(Ledger, AccountDirectory) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = cfg(tmp.path());
+    actix::System::new().block_on(async move {
+        let ledger = Ledger::open(cfg).unwrap();
+        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+        f(ledger, dir).await
+    });
+}
+
+/// Poll `f` once (with a waker that does nothing); whether it is still pending.
+fn pending_after_one_poll<F: Future>(f: std::pin::Pin<&mut F>) -> bool {
+    let waker = futures::task::noop_waker();
+    f.poll(&mut std::task::Context::from_waker(&waker))
+        .is_pending()
+}
+
+/// Make `requests` from a new thread, and return once each has been posted to its actor's
+/// mailbox (first polled there); the thread then waits for their answers, and returns them.
+fn asked_from_another_thread(
+    dir: &AccountDirectory,
+    requests: Vec<PrepaidRequest>,
+) -> std::thread::JoinHandle<Vec<PrepaidResponse>> {
+    let (posted, wait) = std::sync::mpsc::channel();
+    let dir = dir.clone();
+    let thread = std::thread::spawn(move || {
+        let mut asked: Vec<_> = requests
+            .into_iter()
+            .map(|r| Box::pin(dir.request(r)))
+            .collect();
+        for r in &mut asked {
+            assert!(pending_after_one_poll(r.as_mut()));
+        }
+        posted.send(()).unwrap();
+        futures::executor::block_on(futures::future::join_all(asked))
+    });
+    wait.recv().unwrap();
+    thread
+}
+
 /// Poll `request` once on this thread, then keep the thread from running anything else (the
 /// actor's task included) until the ledger has made one more record durable, for at most
 /// 10 s; whether it did, and then the request's answer.
@@ -2263,11 +2306,10 @@ async fn journaled_when_first_polled(
 ) -> (bool, PrepaidResponse) {
     let before = ledger.durable().seq;
     let mut request = Box::pin(request);
-    let waker = futures::task::noop_waker();
-    let poll = request
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(&waker));
-    assert!(poll.is_pending(), "the answer waits for durability");
+    assert!(
+        pending_after_one_poll(request.as_mut()),
+        "the answer waits for durability"
+    );
     let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while ledger.durable().seq == before && std::time::Instant::now() < until {
         std::thread::sleep(std::time::Duration::from_millis(1));
@@ -2281,11 +2323,7 @@ async fn journaled_when_first_polled(
 /// blocked right after the request was first polled, its record still becomes durable.
 #[test]
 fn a_request_on_the_actors_arbiter_is_handed_to_it_at_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().to_path_buf();
-    actix::System::new().block_on(async move {
-        let ledger = Ledger::open(actor_cfg(&path)).unwrap();
-        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+    with_directory_here(actor_cfg, |ledger, dir| async move {
         upsert(&dir, "A", 1000).await;
         let (journaled, answer) =
             journaled_when_first_polled(&ledger, dir.request(apply_fee(1, 100))).await;
@@ -2301,25 +2339,11 @@ fn a_request_on_the_actors_arbiter_is_handed_to_it_at_once() {
 /// behind it rather than overtaking it: the first asked gets the whole balance.
 #[test]
 fn a_request_on_the_actors_arbiter_does_not_overtake_its_mailbox() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().to_path_buf();
-    actix::System::new().block_on(async move {
-        let ledger = Ledger::open(actor_cfg(&path)).unwrap();
-        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+    with_directory_here(actor_cfg, |_, dir| async move {
         upsert(&dir, "A", 100).await;
-        // Asked from another thread: the request goes to the mailbox when first polled, and
-        // stays there while this thread (the actor's) does not yield.
-        let (posted, wait) = std::sync::mpsc::channel();
-        let other = dir.clone();
-        let first = std::thread::spawn(move || {
-            let mut request = Box::pin(other.request(apply_fee(1, 100)));
-            let waker = futures::task::noop_waker();
-            let cx = &mut std::task::Context::from_waker(&waker);
-            assert!(request.as_mut().poll(cx).is_pending());
-            posted.send(()).unwrap();
-            futures::executor::block_on(request)
-        });
-        wait.recv().unwrap();
+        // Asked from another thread: the request waits in the mailbox while this thread (the
+        // actor's) does not yield.
+        let first = asked_from_another_thread(&dir, vec![apply_fee(1, 100)]);
         let second = dir.request(apply_fee(2, 100)).await;
         assert_eq!(
             second,
@@ -2327,7 +2351,7 @@ fn a_request_on_the_actors_arbiter_does_not_overtake_its_mailbox() {
         );
         assert_eq!(
             first.join().unwrap(),
-            PrepaidResponse::Granted { granted: 100 }
+            vec![PrepaidResponse::Granted { granted: 100 }]
         );
     });
 }
@@ -2337,31 +2361,14 @@ fn a_request_on_the_actors_arbiter_does_not_overtake_its_mailbox() {
 /// handed to it at once again.
 #[test]
 fn requests_that_met_a_full_mailbox_leave_the_direct_way_open() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().to_path_buf();
-    actix::System::new().block_on(async move {
-        let ledger = Ledger::open(LedgerConfig {
-            actor_mailbox: 1,
-            ..actor_cfg(&path)
-        })
-        .unwrap();
-        let dir = AccountDirectory::start(ledger.clone(), Vec::new());
+    let cfg = |path: &Path| LedgerConfig {
+        actor_mailbox: 1,
+        ..actor_cfg(path)
+    };
+    with_directory_here(cfg, |ledger, dir| async move {
         upsert(&dir, "A", 1000).await;
-        let other = dir.clone();
-        let (posted, wait) = std::sync::mpsc::channel();
-        let first = std::thread::spawn(move || {
-            let mut requests: Vec<_> = (0..8)
-                .map(|c| Box::pin(other.request(apply_fee(10 + c, 10))))
-                .collect();
-            let waker = futures::task::noop_waker();
-            let cx = &mut std::task::Context::from_waker(&waker);
-            for r in &mut requests {
-                assert!(r.as_mut().poll(cx).is_pending());
-            }
-            posted.send(()).unwrap();
-            futures::executor::block_on(futures::future::join_all(requests))
-        });
-        wait.recv().unwrap();
+        let first =
+            asked_from_another_thread(&dir, (0..8).map(|c| apply_fee(10 + c, 10)).collect());
         while !first.is_finished() {
             actix_rt::time::sleep(std::time::Duration::from_millis(1)).await;
         }
