@@ -87,6 +87,9 @@ enum Command {
         /// records whatever the snapshot's size).
         #[arg(long, default_value_t = strowger::ledger::LedgerConfig::default().snapshot_journal_percent)]
         snapshot_journal_percent: u64,
+        /// Write every snapshot in full (`ledger.snapshot_deltas = false`), for comparison.
+        #[arg(long)]
+        full_snapshots: bool,
         /// Seconds to pause (after a `sync`) between the PostgreSQL runs (first) and the
         /// embedded runs, for the disk to go quiet.
         #[arg(long, default_value_t = 2.0)]
@@ -205,6 +208,7 @@ fn main() -> ExitCode {
             separate,
             linger_us,
             snapshot_journal_percent,
+            full_snapshots,
             settle_secs,
             buffered_io,
             busy_poll_us,
@@ -221,6 +225,7 @@ fn main() -> ExitCode {
                 separate,
                 linger_us,
                 snapshot_journal_percent,
+                snapshot_deltas: !full_snapshots,
                 settle_secs,
                 direct_io: !buffered_io,
                 busy_poll_us,

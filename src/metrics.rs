@@ -240,7 +240,7 @@ fn describe() {
         LEDGER_EXPIRED,
         "Reservations expired because their call was gone"
     );
-    describe_counter!(LEDGER_SNAPSHOTS, "Ledger snapshots written");
+    describe_counter!(LEDGER_SNAPSHOTS, "Ledger snapshots written, full or delta");
     describe_counter!(LEDGER_SNAPSHOT_FAILURES, "Ledger snapshots that failed");
     describe_counter!(
         LEDGER_PREALLOCATION_FAILURES,
@@ -319,6 +319,9 @@ fn register_fixed_series() {
     for actor in ["call", "account"] {
         metrics::gauge!(MAILBOX_DEPTH, "actor" => actor).set(0.0);
     }
+    for kind in ["full", "delta"] {
+        metrics::counter!(LEDGER_SNAPSHOTS, "kind" => kind).increment(0);
+    }
     for name in [
         CALL_ATTEMPTS,
         TCAP_DIALOGUES_BEGUN,
@@ -328,7 +331,6 @@ fn register_fixed_series() {
         LEDGER_RECORDS,
         LEDGER_FAILURES,
         LEDGER_EXPIRED,
-        LEDGER_SNAPSHOTS,
         LEDGER_SNAPSHOT_FAILURES,
         LEDGER_PREALLOCATION_FAILURES,
         LEDGER_TORN_TAILS,

@@ -2,7 +2,9 @@
 //! calls and top-ups from outside, is killed with SIGKILL at random moments and restarted on
 //! the same data, many times. After every restart: every top-up the client saw acknowledged is
 //! present, the account invariants hold and money is conserved; at the end, once expired
-//! reservations are settled, nothing is left reserved.
+//! reservations are settled, nothing is left reserved. The load touches 12 of the example's
+//! 5 708 accounts, so after the first full snapshot the ledger's snapshots are deltas, and the
+//! restarts load a full snapshot with deltas laid over it.
 
 mod support;
 

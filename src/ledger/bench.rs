@@ -56,6 +56,9 @@ pub struct BenchOpts {
     /// The ledger's `snapshot_journal_percent` (0 = snapshot every `snapshot_every_records`
     /// whatever the snapshot's size). Default: the ledger's default.
     pub snapshot_journal_percent: u64,
+    /// The ledger's `snapshot_deltas` (false: every snapshot is full). Default: the ledger's
+    /// default.
+    pub snapshot_deltas: bool,
     /// Pause between the PostgreSQL runs and the embedded runs, after a `sync`, for the disk
     /// to go quiet. Default 2 s.
     pub settle_secs: f64,
@@ -81,6 +84,7 @@ impl Default for BenchOpts {
             separate: false,
             linger_us: LedgerConfig::default().batch_linger_us,
             snapshot_journal_percent: LedgerConfig::default().snapshot_journal_percent,
+            snapshot_deltas: LedgerConfig::default().snapshot_deltas,
             settle_secs: 2.0,
             direct_io: LedgerConfig::default().direct_io,
             busy_poll_us: LedgerConfig::default().busy_poll_us,
@@ -453,6 +457,7 @@ async fn bench_embedded(
         fsync: opts.fsync,
         batch_linger_us: opts.linger_us,
         snapshot_journal_percent: opts.snapshot_journal_percent,
+        snapshot_deltas: opts.snapshot_deltas,
         direct_io: opts.direct_io,
         busy_poll_us: opts.busy_poll_us,
         ..LedgerConfig::default()

@@ -179,6 +179,8 @@ pub struct ReplayOutcome {
     pub truncated: Option<u64>,
     /// Records passed to the callback.
     pub replayed: u64,
+    /// Their bytes in the journal.
+    pub replayed_bytes: u64,
 }
 
 fn corrupt(path: &Path, offset: usize, reason: &'static str) -> LedgerError {
@@ -253,6 +255,7 @@ pub fn replay(
         tail: None,
         truncated: None,
         replayed: 0,
+        replayed_bytes: 0,
     };
     let Some(first) = segs.first() else {
         return Ok(out);
@@ -301,6 +304,7 @@ pub fn replay(
                     if seq > after_seq {
                         f(seq, ev);
                         out.replayed += 1;
+                        out.replayed_bytes += total as u64;
                     }
                     pos += total;
                     next += 1;

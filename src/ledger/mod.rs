@@ -74,7 +74,9 @@ pub struct LedgerConfig {
     /// got worse, so it is off by default: turn it on (150 suits a local SSD, whose commit
     /// takes about 100 µs) for a node with spare cores and sequential traffic. Default 0.
     pub busy_poll_us: u64,
-    /// Snapshot after this many records … Default 1,000,000.
+    /// Snapshot after this many records … Default 1,000,000. (A snapshot is a delta, holding
+    /// only the accounts changed since the one before, when `snapshot_deltas` is on and fewer
+    /// than half the accounts changed; see `snapshot_deltas`.)
     pub snapshot_every_records: u64,
     /// … once the journal written since the last snapshot is also at least this percentage of
     /// that snapshot's size. A snapshot rewrites every account, so without this bound its
@@ -85,8 +87,15 @@ pub struct LedgerConfig {
     pub snapshot_journal_percent: u64,
     /// … or after this many seconds if anything changed. Default 300.
     pub snapshot_every_secs: u64,
-    /// Snapshots kept (journal is kept back to the oldest). Default 2.
+    /// Restore points kept: snapshots, full or delta, each with the files under it (the journal
+    /// is kept back to the oldest). Default 2.
     pub snapshots_kept: usize,
+    /// Write a snapshot as a delta of the accounts changed since the snapshot before, laid
+    /// over it at recovery, when fewer than half the accounts changed; a full snapshot when
+    /// there is none yet, when the deltas over it have grown as large as it is, or after 64
+    /// deltas. A snapshot's cost then follows the accounts in use rather than all the
+    /// accounts. `false`: every snapshot is full. Default true.
+    pub snapshot_deltas: bool,
     /// A reservation not touched for this long is expired. Must exceed the longest slice a call
     /// is granted plus the report delay. Default 3600.
     pub reservation_expiry_secs: u64,
@@ -180,6 +189,7 @@ impl Default for LedgerConfig {
             snapshot_journal_percent: 200,
             snapshot_every_secs: 300,
             snapshots_kept: 2,
+            snapshot_deltas: true,
             reservation_expiry_secs: 3600,
             expiry_policy: ExpiryPolicy::ReturnAll,
             idempotency_retention_secs: 3600,

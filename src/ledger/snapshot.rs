@@ -1,15 +1,24 @@
-//! Snapshots of the materialised account state: `snapshot-<seq, 20 digits>.snap`.
+//! Snapshots of the materialised account state, full or incremental.
 //!
-//! Format: `"STRWSNP1" | seq u64 | count u64 | account… | crc32c u32` (the CRC covers everything
-//! before it). A snapshot is *fuzzy*: it contains every event up to `seq` and possibly some later
-//! ones; each account carries the sequence number of the last event applied to it, so replay
-//! from `seq + 1` skips what an account already holds.
+//! - A **full** snapshot, `snapshot-<seq, 20 digits>.snap`, holds every account:
+//!   `"STRWSNP1" | seq u64 | count u64 | account… | crc32c u32`.
+//! - A **delta**, `delta-<seq, 20 digits>-<prev, 20 digits>.snap`, holds only the accounts changed
+//!   since the snapshot (full or delta) taken at `prev`:
+//!   `"STRWDLT1" | seq u64 | count u64 | prev u64 | account… | crc32c u32`.
+//!
+//! The CRC covers everything before it. A snapshot is *fuzzy*: it contains every event up to
+//! `seq` and possibly some later ones; each account carries the sequence number of the last
+//! event applied to it, so replay from `seq + 1` skips what an account already holds. A delta
+//! at `seq` holds every account whose last event is after `prev`: any account changed after the
+//! snapshot at `prev` encoded it. So the full snapshot at the root of a chain, with each delta
+//! after it laid over it in order, is the state up to the chain's newest `seq`.
 //!
 //! Written safely: temporary file (streamed as it is built), fsync, rename, fsync the
-//! directory. Journal segments are removed only when the oldest snapshot kept covers them, and
-//! only after that snapshot is durable.
+//! directory. Recovery takes the newest snapshot whose whole chain reads back. Files and
+//! journal segments are removed only when no kept restore point needs them, and only after
+//! the newest snapshot is durable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -22,12 +31,20 @@ use super::journal::{list_segments, sync_dir};
 use super::record::{Dec, DecodeError, Enc};
 
 const MAGIC: &[u8; 8] = b"STRWSNP1";
+const DELTA_MAGIC: &[u8; 8] = b"STRWDLT1";
 /// Magic, seq and count.
 const HEADER_LEN: usize = 24;
+/// A delta's header adds `prev`.
+const DELTA_HEADER_LEN: usize = 32;
 
-/// The path of the snapshot taken at `seq`.
+/// The path of the full snapshot taken at `seq`.
 pub fn snapshot_path(dir: &Path, seq: u64) -> PathBuf {
     dir.join(format!("snapshot-{seq:020}.snap"))
+}
+
+/// The path of the delta taken at `seq` over the snapshot taken at `prev`.
+pub fn delta_path(dir: &Path, seq: u64, prev: u64) -> PathBuf {
+    dir.join(format!("delta-{seq:020}-{prev:020}.snap"))
 }
 
 /// Encode one account.
@@ -119,9 +136,25 @@ pub fn decode_account(d: &mut Dec<'_>) -> Result<Account, DecodeError> {
     })
 }
 
-/// Decode a snapshot image.
-pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
-    if buf.len() < HEADER_LEN + 4 || &buf[..8] != MAGIC {
+/// A decoded snapshot file.
+#[derive(Debug)]
+pub struct Image {
+    /// Sequence number it was taken at.
+    pub seq: u64,
+    /// For a delta, the snapshot it is laid over; `None` for a full snapshot.
+    pub prev: Option<u64>,
+    /// Its accounts.
+    pub accounts: Vec<Account>,
+}
+
+/// Decode a snapshot file's image, full or delta.
+pub fn decode_snapshot(buf: &[u8]) -> Result<Image, DecodeError> {
+    let header = match buf.get(..8) {
+        Some(m) if m == MAGIC => HEADER_LEN,
+        Some(m) if m == DELTA_MAGIC => DELTA_HEADER_LEN,
+        _ => return Err(DecodeError("not a snapshot")),
+    };
+    if buf.len() < header + 4 {
         return Err(DecodeError("not a snapshot"));
     }
     let (body, crc) = buf.split_at(buf.len() - 4);
@@ -131,14 +164,23 @@ pub fn decode_snapshot(buf: &[u8]) -> Result<(u64, Vec<Account>), DecodeError> {
     let mut d = Dec::new(&body[8..]);
     let seq = d.u64()?;
     let count = d.u64()?;
-    let mut v = Vec::with_capacity((count as usize).min(1 << 20));
+    let prev = if header == DELTA_HEADER_LEN {
+        Some(d.u64()?)
+    } else {
+        None
+    };
+    let mut accounts = Vec::with_capacity((count as usize).min(1 << 20));
     for _ in 0..count {
-        v.push(decode_account(&mut d)?);
+        accounts.push(decode_account(&mut d)?);
     }
     if d.remaining() != 0 {
         return Err(DecodeError("trailing bytes in snapshot"));
     }
-    Ok((seq, v))
+    Ok(Image {
+        seq,
+        prev,
+        accounts,
+    })
 }
 
 /// Writes a snapshot as it is built: encoded accounts collect in a buffer that goes to the
@@ -154,6 +196,8 @@ pub struct SnapshotWriter {
     dir: PathBuf,
     tmp: PathBuf,
     seq: u64,
+    /// `Some` for a delta: the snapshot it is laid over.
+    prev: Option<u64>,
     file: Option<File>,
     buf: Vec<u8>,
     /// CRC and length of the bytes after the header written so far.
@@ -166,16 +210,26 @@ pub struct SnapshotWriter {
 const CHUNK: usize = 256 << 10;
 
 impl SnapshotWriter {
-    /// Start the snapshot taken at `seq` in `dir`.
+    /// Start the full snapshot taken at `seq` in `dir`.
     pub fn create(dir: &Path, seq: u64) -> io::Result<Self> {
+        Self::start(dir, seq, None)
+    }
+
+    /// Start the delta taken at `seq` in `dir`, over the snapshot taken at `prev`.
+    pub fn delta(dir: &Path, seq: u64, prev: u64) -> io::Result<Self> {
+        Self::start(dir, seq, Some(prev))
+    }
+
+    fn start(dir: &Path, seq: u64, prev: Option<u64>) -> io::Result<Self> {
         let tmp = dir.join(format!("snapshot-{seq:020}.tmp"));
         let mut file = File::create(&tmp)?;
         // The count is written over its placeholder at the end.
-        file.write_all(&Self::header(seq, 0))?;
+        file.write_all(&Self::header(seq, 0, prev))?;
         Ok(SnapshotWriter {
             dir: dir.to_owned(),
             tmp,
             seq,
+            prev,
             file: Some(file),
             buf: Vec::with_capacity(CHUNK),
             body_crc: 0,
@@ -184,11 +238,14 @@ impl SnapshotWriter {
         })
     }
 
-    fn header(seq: u64, count: u64) -> [u8; HEADER_LEN] {
-        let mut h = [0u8; HEADER_LEN];
-        h[..8].copy_from_slice(MAGIC);
-        h[8..16].copy_from_slice(&seq.to_le_bytes());
-        h[16..].copy_from_slice(&count.to_le_bytes());
+    fn header(seq: u64, count: u64, prev: Option<u64>) -> Vec<u8> {
+        let mut h = Vec::with_capacity(DELTA_HEADER_LEN);
+        h.extend_from_slice(if prev.is_some() { DELTA_MAGIC } else { MAGIC });
+        h.extend_from_slice(&seq.to_le_bytes());
+        h.extend_from_slice(&count.to_le_bytes());
+        if let Some(p) = prev {
+            h.extend_from_slice(&p.to_le_bytes());
+        }
         h
     }
 
@@ -219,20 +276,23 @@ impl SnapshotWriter {
     /// of accounts and its size in bytes.
     pub fn finish(mut self) -> io::Result<(PathBuf, u64, u64)> {
         self.flush()?;
-        let header = Self::header(self.seq, self.count);
+        let header = Self::header(self.seq, self.count, self.prev);
         let crc = crc32c::crc32c_combine(crc32c::crc32c(&header), self.body_crc, self.body_len);
         let mut file = self
             .file
             .take()
             .ok_or_else(|| io::Error::other("snapshot finished"))?;
         file.write_all(&crc.to_le_bytes())?;
-        file.write_all_at(&header[16..], 16)?;
+        file.write_all_at(&header[16..24], 16)?;
         file.sync_all()?;
         drop(file);
-        let path = snapshot_path(&self.dir, self.seq);
+        let path = match self.prev {
+            None => snapshot_path(&self.dir, self.seq),
+            Some(prev) => delta_path(&self.dir, self.seq, prev),
+        };
         fs::rename(&self.tmp, &path)?;
         sync_dir(&self.dir)?;
-        let bytes = (HEADER_LEN + self.body_len + 4) as u64;
+        let bytes = (header.len() + self.body_len + 4) as u64;
         Ok((path, self.count, bytes))
     }
 }
@@ -245,77 +305,167 @@ impl Drop for SnapshotWriter {
     }
 }
 
-/// Snapshots in `dir`, newest first.
-pub fn list_snapshots(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+/// A snapshot file in the directory, as its name tells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Point {
+    /// Sequence number it was taken at.
+    pub seq: u64,
+    /// For a delta, the snapshot it is laid over.
+    pub prev: Option<u64>,
+    /// Its file.
+    pub path: PathBuf,
+}
+
+fn parse_name(name: &str) -> Option<(u64, Option<u64>)> {
+    let stem = name.strip_suffix(".snap")?;
+    if let Some(num) = stem.strip_prefix("snapshot-") {
+        return Some((num.parse().ok()?, None));
+    }
+    let (seq, prev) = stem.strip_prefix("delta-")?.split_once('-')?;
+    Some((seq.parse().ok()?, Some(prev.parse().ok()?)))
+}
+
+/// Snapshots (full and delta) in `dir`, newest first; removes the temporary file of one that
+/// never completed.
+pub fn list_snapshots(dir: &Path) -> io::Result<Vec<Point>> {
     let mut v = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(num) = name
-            .strip_prefix("snapshot-")
-            .and_then(|s| s.strip_suffix(".snap"))
-        {
-            if let Ok(seq) = num.parse::<u64>() {
-                v.push((seq, entry.path()));
-            }
+        if let Some((seq, prev)) = parse_name(name) {
+            v.push(Point {
+                seq,
+                prev,
+                path: entry.path(),
+            });
         } else if name.starts_with("snapshot-") && name.ends_with(".tmp") {
-            // A snapshot that never completed.
             let _ = fs::remove_file(entry.path());
         }
     }
-    v.sort_by_key(|s| std::cmp::Reverse(s.0));
+    v.sort_by_key(|p| std::cmp::Reverse(p.seq));
     Ok(v)
+}
+
+/// The files restoring the state at `points[i]` needs, the full snapshot first: `None` when
+/// one of them is missing (or a delta does not lead back to a full snapshot).
+fn chain(points: &[Point], i: usize) -> Option<Vec<&Point>> {
+    let mut at = points.get(i)?;
+    let mut c = vec![at];
+    while let Some(prev) = at.prev {
+        // A delta is laid over an older snapshot: this also ends any loop.
+        if prev >= at.seq {
+            return None;
+        }
+        at = points.iter().find(|p| p.seq == prev)?;
+        c.push(at);
+    }
+    c.reverse();
+    Some(c)
 }
 
 /// The snapshot [`load_newest`] loaded.
 pub struct Loaded {
-    /// Sequence number it was taken at.
+    /// Sequence number of the newest snapshot of the chain loaded.
     pub seq: u64,
-    /// Its accounts.
+    /// The accounts, with every delta laid over the full snapshot.
     pub accounts: Vec<Account>,
-    /// Its size on disk, bytes.
+    /// Size of the newest snapshot of the chain, bytes.
     pub bytes: u64,
+    /// Size of the chain's full snapshot, bytes.
+    pub full_bytes: u64,
+    /// Deltas in the chain, and their total size in bytes.
+    pub deltas: u32,
+    /// Σ the deltas' sizes, bytes.
+    pub delta_bytes: u64,
 }
 
-/// Load the newest snapshot that reads back; unreadable ones are logged and skipped.
+/// Read and lay over each other the files of one chain (full snapshot first).
+fn load_chain(chain: &[&Point]) -> Result<Loaded, String> {
+    let mut state: HashMap<AccountId, Account> = HashMap::new();
+    let mut loaded = Loaded {
+        seq: 0,
+        accounts: Vec::new(),
+        bytes: 0,
+        full_bytes: 0,
+        deltas: 0,
+        delta_bytes: 0,
+    };
+    for p in chain {
+        let at = |e: String| format!("{}: {e}", p.path.display());
+        let buf = fs::read(&p.path).map_err(|e| at(e.to_string()))?;
+        let image = decode_snapshot(&buf).map_err(|e| at(e.to_string()))?;
+        if image.seq != p.seq || image.prev != p.prev {
+            return Err(at("snapshot name and content disagree".into()));
+        }
+        let bytes = buf.len() as u64;
+        if p.prev.is_none() {
+            loaded.full_bytes = bytes;
+        } else {
+            loaded.deltas += 1;
+            loaded.delta_bytes += bytes;
+        }
+        for a in image.accounts {
+            match state.get(&a.id) {
+                Some(old) if old.applied_seq > a.applied_seq => {
+                    return Err(at(format!("account {} goes back in time", a.id)))
+                }
+                _ => {
+                    state.insert(a.id.clone(), a);
+                }
+            }
+        }
+        loaded.seq = p.seq;
+        loaded.bytes = bytes;
+    }
+    loaded.accounts = state.into_values().collect();
+    Ok(loaded)
+}
+
+/// Load the newest snapshot whose whole chain reads back; unreadable ones are logged and
+/// skipped (an older restore point is tried).
 pub fn load_newest(dir: &Path) -> io::Result<Option<Loaded>> {
-    for (seq, path) in list_snapshots(dir)? {
-        match fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {
-            decode_snapshot(&b)
-                .map(|(s, accounts)| (s, accounts, b.len() as u64))
-                .map_err(|e| e.to_string())
-        }) {
-            Ok((s, accounts, bytes)) if s == seq => {
-                return Ok(Some(Loaded {
-                    seq,
-                    accounts,
-                    bytes,
-                }))
-            }
-            Ok(_) => {
-                tracing::error!(file = %path.display(), "snapshot name and content disagree; skipped")
-            }
-            Err(e) => {
-                tracing::error!(file = %path.display(), error = %e, "unreadable snapshot skipped")
-            }
+    let points = list_snapshots(dir)?;
+    for (i, p) in points.iter().enumerate() {
+        let result = match chain(&points, i) {
+            None => Err(format!(
+                "{}: a snapshot it is laid over is missing",
+                p.path.display()
+            )),
+            Some(c) => load_chain(&c),
+        };
+        match result {
+            Ok(loaded) => return Ok(Some(loaded)),
+            Err(e) => tracing::error!(error = %e, "unusable snapshot skipped"),
         }
         ::metrics::counter!(crate::metrics::LEDGER_SNAPSHOT_FAILURES).increment(1);
     }
     Ok(None)
 }
 
-/// Keep the newest `keep` snapshots; remove journal segments wholly covered by the oldest kept
-/// one (so a damaged newest snapshot can still fall back to the one before it).
+/// Keep the newest `keep` restore points (a full snapshot or a delta, with the files under
+/// it); remove every other snapshot file, and the journal segments wholly covered by the
+/// oldest kept point (so a damaged newest snapshot can still fall back to the one before it).
 pub fn prune(dir: &Path, keep: usize) -> io::Result<()> {
-    let snaps = list_snapshots(dir)?;
-    let keep = keep.max(1);
-    for (_, path) in snaps.iter().skip(keep) {
-        fs::remove_file(path)?;
-    }
-    let Some(&(oldest_kept, _)) = snaps.get(keep.min(snaps.len()).saturating_sub(1)) else {
+    let points = list_snapshots(dir)?;
+    let keep = keep.max(1).min(points.len());
+    if keep == 0 {
         return Ok(());
-    };
+    }
+    let mut needed: Vec<&Path> = Vec::new();
+    for i in 0..keep {
+        match chain(&points, i) {
+            Some(c) => needed.extend(c.iter().map(|p| p.path.as_path())),
+            // Should not happen: keep everything it could still use.
+            None => return Ok(()),
+        }
+    }
+    for p in &points {
+        if !needed.contains(&p.path.as_path()) {
+            fs::remove_file(&p.path)?;
+        }
+    }
+    let oldest_kept = points[keep - 1].seq;
     let segs = list_segments(dir)?;
     let mut removed = false;
     for pair in segs.windows(2) {

@@ -877,7 +877,7 @@ fn snapshots_forget_old_answers_of_quiet_accounts() {
     d.sync();
     let before = d.ledger.account(&id("W1")).unwrap();
     assert!(!before.closed.is_empty(), "the workload closed calls on W1");
-    d.ledger.snapshot_now().unwrap();
+    d.ledger.full_snapshot_now().unwrap();
     for name in ["W0", "W1", "W2"] {
         let a = d.ledger.account(&id(name)).unwrap();
         assert!(a.closed.is_empty(), "{name}: {:?}", a.closed);
@@ -959,6 +959,60 @@ fn automatic_snapshots_wait_for_journal_in_proportion_to_their_size() {
     };
     assert!(second_snapshot(0));
     assert!(!second_snapshot(100_000));
+}
+
+/// A restart replays the journal written since the newest snapshot; that journal still counts
+/// toward the next one (a node restarted often would otherwise never take a snapshot, and its
+/// replay would grow without end).
+#[test]
+fn journal_replayed_at_a_restart_counts_toward_the_next_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        snapshot_every_records: 50,
+        snapshot_journal_percent: 100,
+        snapshot_every_secs: 3600,
+        ..cfg(tmp.path())
+    };
+    // Without fsync the segments are not preallocated: their lengths are the journal's bytes.
+    let journal = || -> u64 {
+        list_segments(tmp.path())
+            .unwrap()
+            .iter()
+            .map(|s| std::fs::metadata(&s.path).unwrap().len())
+            .sum()
+    };
+    let mut d = setup(tmp.path(), c.clone(), 200);
+    d.sync();
+    let snap = d.ledger.full_snapshot_now().unwrap();
+    let size = std::fs::metadata(snapshot::snapshot_path(tmp.path(), snap))
+        .unwrap()
+        .len();
+    let mut round = 1;
+    let mut write_journal = |d: &mut Driver, bytes: u64| {
+        let from = journal();
+        while journal() - from < bytes {
+            d.workload(200, 20, round << 20);
+            d.sync();
+            round += 1;
+        }
+    };
+    // 60 % of the snapshot's size: not yet.
+    write_journal(&mut d, size * 6 / 10);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert_eq!(d.ledger.last_snapshot_seq(), snap);
+    drop(d);
+    // Restarted: 60 % more makes 120 %.
+    let mut d = Driver::new(Ledger::open(c).unwrap());
+    assert_eq!(d.ledger.recovery().snapshot_seq, snap);
+    write_journal(&mut d, size * 6 / 10);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while d.ledger.last_snapshot_seq() == snap {
+        assert!(
+            std::time::Instant::now() < until,
+            "no snapshot after the restart"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -1054,6 +1108,228 @@ fn damaged_newest_snapshot_falls_back_to_the_older_one() {
     b[mid] ^= 0xff;
     std::fs::write(&p, b).unwrap();
     assert_same(&Ledger::open(c).unwrap(), &expected);
+}
+
+/// The snapshot files in `dir`, oldest first: (seq, `Some(prev)` for a delta).
+fn snapshot_files(dir: &Path) -> Vec<(u64, Option<u64>)> {
+    let mut v: Vec<_> = snapshot::list_snapshots(dir)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.seq, p.prev))
+        .collect();
+    v.reverse();
+    v
+}
+
+/// The accounts a snapshot file holds, by name.
+fn snapshot_accounts(path: &Path) -> Vec<String> {
+    let image = snapshot::decode_snapshot(&std::fs::read(path).unwrap()).unwrap();
+    let mut v: Vec<String> = image.accounts.iter().map(|a| a.id.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_delta_holds_only_the_accounts_changed_and_restores_the_whole_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        segment_bytes: 4096,
+        snapshot_every_records: u64::MAX,
+        snapshot_every_secs: 3600,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 40);
+    d.workload(40, 80, 1 << 20);
+    d.sync();
+    let full = d.ledger.snapshot_now().unwrap();
+    assert_eq!(
+        snapshot_files(tmp.path()),
+        vec![(full, None)],
+        "the first is full"
+    );
+    // Three accounts change: the next snapshot holds just them.
+    d.workload(3, 30, 2 << 20);
+    d.sync();
+    let d1 = d.ledger.snapshot_now().unwrap();
+    assert_eq!(
+        snapshot_files(tmp.path()),
+        vec![(full, None), (d1, Some(full))]
+    );
+    let p1 = snapshot::delta_path(tmp.path(), d1, full);
+    assert_eq!(snapshot_accounts(&p1), ["W0", "W1", "W2"]);
+    // Two of them again, and one that had not changed since the full snapshot.
+    d.workload(2, 20, 3 << 20);
+    d.request(
+        PrepaidRequest::ApplyFee {
+            key: key(4 << 20, 0),
+            account: id("W17"),
+            want: 100,
+            min: 1,
+        },
+        d.t0,
+    )
+    .unwrap();
+    d.sync();
+    let d2 = d.ledger.snapshot_now().unwrap();
+    let p2 = snapshot::delta_path(tmp.path(), d2, d1);
+    assert_eq!(snapshot_accounts(&p2), ["W0", "W1", "W17"]);
+    // Journal after the newest delta, then a restart: the full snapshot, both deltas over it
+    // in order, and the journal's tail make the state that was.
+    d.workload(40, 45, 5 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    let l = Ledger::open(c).unwrap();
+    let r = l.recovery();
+    assert_eq!((r.snapshot_seq, r.snapshot_accounts), (d2, 40));
+    assert!(r.replayed > 0);
+    assert_same(&l, &expected);
+}
+
+#[test]
+fn a_snapshot_is_full_when_most_accounts_changed_or_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        snapshot_every_records: u64::MAX,
+        snapshot_every_secs: 3600,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 10);
+    d.sync();
+    let s1 = d.ledger.snapshot_now().unwrap();
+    // Half the accounts changed: full.
+    d.workload(5, 10, 1 << 20);
+    d.sync();
+    let s2 = d.ledger.snapshot_now().unwrap();
+    // Fewer: a delta; asked for full: full.
+    d.workload(4, 8, 2 << 20);
+    d.sync();
+    let s3 = d.ledger.snapshot_now().unwrap();
+    d.workload(1, 2, 3 << 20);
+    d.sync();
+    let s4 = d.ledger.full_snapshot_now().unwrap();
+    // The newest two restore points are s4 and s3, which stands on s2.
+    assert!(s1 < s2);
+    assert_eq!(
+        snapshot_files(tmp.path()),
+        vec![(s2, None), (s3, Some(s2)), (s4, None)]
+    );
+    // Off: always full.
+    d.workload(1, 2, 4 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    let c = LedgerConfig {
+        snapshot_deltas: false,
+        ..c
+    };
+    let mut d = Driver::new(Ledger::open(c).unwrap());
+    assert_same(&d.ledger, &expected);
+    d.workload(1, 2, 5 << 20);
+    d.sync();
+    let s5 = d.ledger.snapshot_now().unwrap();
+    assert_eq!(snapshot_files(tmp.path()), vec![(s4, None), (s5, None)]);
+}
+
+#[test]
+fn kept_restore_points_keep_the_snapshots_under_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        segment_bytes: 2048,
+        snapshot_every_records: u64::MAX,
+        snapshot_every_secs: 3600,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 20);
+    // Every account remembers many calls: a delta of two accounts stays small beside the
+    // full snapshot.
+    d.workload(20, 1400, 9 << 20);
+    let step = |d: &mut Driver, round: u64, full: bool| {
+        d.workload(2, 30, round << 20);
+        d.sync();
+        if full {
+            d.ledger.full_snapshot_now().unwrap()
+        } else {
+            d.ledger.snapshot_now().unwrap()
+        }
+    };
+    let f1 = step(&mut d, 1, true);
+    let d1 = step(&mut d, 2, false);
+    let d2 = step(&mut d, 3, false);
+    let d3 = step(&mut d, 4, false);
+    // The newest two points are d3 and d2; both stand on f1 and d1.
+    assert_eq!(
+        snapshot_files(tmp.path()),
+        vec![(f1, None), (d1, Some(f1)), (d2, Some(d1)), (d3, Some(d2))]
+    );
+    let oldest_segment = list_segments(tmp.path()).unwrap()[0].first_seq;
+    assert!(oldest_segment <= d2 + 1, "the journal reaches back to d2");
+    let f2 = step(&mut d, 5, true);
+    // f2 and d3: d3 still needs its chain.
+    assert_eq!(snapshot_files(tmp.path()).len(), 5);
+    let d4 = step(&mut d, 6, false);
+    assert_eq!(snapshot_files(tmp.path()), vec![(f2, None), (d4, Some(f2))]);
+    // Segments wholly covered by f2 are gone; the one holding f2 + 1 stays.
+    let segs = list_segments(tmp.path()).unwrap();
+    assert!(segs[0].first_seq > oldest_segment, "segments were removed");
+    assert!(segs[0].first_seq <= f2 + 1);
+    assert!(segs.len() < 2 || segs[1].first_seq > f2 + 1);
+    let expected = d.state.clone();
+    drop(d);
+    assert_same(&Ledger::open(c).unwrap(), &expected);
+}
+
+#[test]
+fn damaged_newest_delta_falls_back_to_the_point_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = LedgerConfig {
+        segment_bytes: 2048,
+        snapshot_every_records: u64::MAX,
+        snapshot_every_secs: 3600,
+        ..cfg(tmp.path())
+    };
+    let mut d = setup(tmp.path(), c.clone(), 20);
+    d.workload(20, 40, 1 << 20);
+    d.sync();
+    let f = d.ledger.snapshot_now().unwrap();
+    d.workload(3, 30, 2 << 20);
+    d.sync();
+    let d1 = d.ledger.snapshot_now().unwrap();
+    d.workload(3, 30, 3 << 20);
+    d.sync();
+    let d2 = d.ledger.snapshot_now().unwrap();
+    d.workload(3, 10, 4 << 20);
+    d.sync();
+    let expected = d.state.clone();
+    drop(d);
+    assert_eq!(
+        snapshot_files(tmp.path()),
+        vec![(d1, Some(f)), (d2, Some(d1))]
+            .into_iter()
+            .rev()
+            .chain([(f, None)])
+            .rev()
+            .collect::<Vec<_>>()
+    );
+    let p = snapshot::delta_path(tmp.path(), d2, d1);
+    let mut b = std::fs::read(&p).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0xff;
+    std::fs::write(&p, b).unwrap();
+    let l = Ledger::open(c.clone()).unwrap();
+    assert_eq!(l.recovery().snapshot_seq, d1, "the chain up to d1 is whole");
+    assert_same(&l, &expected);
+    drop(l);
+    // The delta under both points damaged: back to the full snapshot, whose journal is gone.
+    let p = snapshot::delta_path(tmp.path(), d1, f);
+    let mut b = std::fs::read(&p).unwrap();
+    b[40] ^= 0xff;
+    std::fs::write(&p, b).unwrap();
+    match Ledger::open(c) {
+        Err(LedgerError::Gap { snapshot, .. }) => assert_eq!(snapshot, f),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("opened without the journal after the full snapshot"),
+    }
 }
 
 fn last_segment(dir: &Path) -> PathBuf {
@@ -2654,8 +2930,12 @@ fn a_snapshot_streamed_in_several_chunks_reads_back_whole() {
         image.len()
     );
     // decode_snapshot checks the CRC over the whole file.
-    let (seq, back) = snapshot::decode_snapshot(&image).unwrap();
-    assert_eq!(seq, 42);
+    let snapshot::Image {
+        seq,
+        prev,
+        accounts: back,
+    } = snapshot::decode_snapshot(&image).unwrap();
+    assert_eq!((seq, prev), (42, None));
     assert_eq!(back.len(), accounts.len());
     for (a, b) in accounts.iter().zip(&back) {
         assert_eq!((&a.id, a.balance), (&b.id, b.balance));

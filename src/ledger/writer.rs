@@ -101,7 +101,8 @@ struct Metrics {
     batches: Counter,
     batch_records: Histogram,
     fsync_seconds: Histogram,
-    snapshots: Counter,
+    snapshots_full: Counter,
+    snapshots_delta: Counter,
     snapshot_failures: Counter,
     journal_bytes: Gauge,
     poll_hits: Counter,
@@ -153,7 +154,8 @@ impl Metrics {
             batches: ::metrics::counter!(m::LEDGER_COMMITS),
             batch_records: ::metrics::histogram!(m::LEDGER_BATCH_RECORDS),
             fsync_seconds: ::metrics::histogram!(m::LEDGER_FSYNC_SECONDS),
-            snapshots: ::metrics::counter!(m::LEDGER_SNAPSHOTS),
+            snapshots_full: ::metrics::counter!(m::LEDGER_SNAPSHOTS, "kind" => "full"),
+            snapshots_delta: ::metrics::counter!(m::LEDGER_SNAPSHOTS, "kind" => "delta"),
             snapshot_failures: ::metrics::counter!(m::LEDGER_SNAPSHOT_FAILURES),
             journal_bytes: ::metrics::gauge!(m::LEDGER_JOURNAL_BYTES),
             poll_hits: ::metrics::counter!(m::LEDGER_BUSY_POLLS, "by" => "writer", "result" => "hit"),
@@ -187,6 +189,14 @@ pub(crate) struct Shared {
     last_snapshot: AtomicU64,
     /// Size of the newest snapshot written or loaded, bytes (0 = none).
     last_snapshot_bytes: AtomicU64,
+    /// Journal bytes written after the newest snapshot loaded (those a restart replayed, so
+    /// that a node restarted often still takes snapshots) and by this process.
+    journal_written: AtomicU64,
+    /// `journal_written` when the newest snapshot started: the journal since is weighed
+    /// against its size.
+    journal_at_snapshot: AtomicU64,
+    /// The chain the newest snapshot belongs to (changed under `snapshot_lock`).
+    chain: Mutex<Chain>,
     spare: SpareStatus,
     recovery: Recovery,
 }
@@ -321,9 +331,15 @@ impl Ledger {
             source,
         })?;
         let mut snapshot_bytes = 0;
+        let mut chain = Chain::default();
         if let Some(loaded) = snap {
             after = loaded.seq;
             snapshot_bytes = loaded.bytes;
+            chain = Chain {
+                full_bytes: loaded.full_bytes,
+                deltas: loaded.deltas,
+                delta_bytes: loaded.delta_bytes,
+            };
             for a in loaded.accounts {
                 state.insert(a.id.clone(), a);
             }
@@ -392,6 +408,9 @@ impl Ledger {
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
             last_snapshot_bytes: AtomicU64::new(snapshot_bytes),
+            journal_written: AtomicU64::new(outcome.replayed_bytes),
+            journal_at_snapshot: AtomicU64::new(0),
+            chain: Mutex::new(chain),
             spare,
             recovery,
             cfg,
@@ -403,7 +422,7 @@ impl Ledger {
             .name("ledger-snapshot".into())
             .spawn(move || {
                 while let Ok(seq) = snap_rx.recv() {
-                    if let Err(e) = s2.take_snapshot(seq) {
+                    if let Err(e) = s2.take_snapshot(seq, false) {
                         tracing::error!(error = %e, "snapshot failed");
                     }
                     s2.snapshot_busy.store(false, Ordering::Release);
@@ -624,13 +643,24 @@ impl Ledger {
         self.guard.close();
     }
 
-    /// Write a snapshot now, in the calling thread; returns its sequence number.
+    /// Write a snapshot now, in the calling thread, full or a delta as the automatic ones
+    /// choose; returns its sequence number.
     pub fn snapshot_now(&self) -> Result<u64, LedgerError> {
+        self.snapshot_in_this_thread(false)
+    }
+
+    /// Write a full snapshot now, in the calling thread (it also forgets the expired answers
+    /// of accounts that have not changed); returns its sequence number.
+    pub fn full_snapshot_now(&self) -> Result<u64, LedgerError> {
+        self.snapshot_in_this_thread(true)
+    }
+
+    fn snapshot_in_this_thread(&self, full: bool) -> Result<u64, LedgerError> {
         // What the state holds, not merely what is durable: the snapshot covers its sequence
         // number, and the journal before it may be pruned.
         let seq = self.shared.caught_up();
         self.shared
-            .take_snapshot(seq)
+            .take_snapshot(seq, full)
             .map_err(|source| LedgerError::Io {
                 path: self.shared.cfg.dir.clone(),
                 source,
@@ -780,8 +810,6 @@ impl Shared {
         mut last_snap: u64,
     ) {
         let mut last_snap_at = Instant::now();
-        // Journal bytes written since the last snapshot was started.
-        let mut journal_since: u64 = 0;
         let mut pace = Pace::default();
         let (mut bytes, mut events) = (Vec::new(), Vec::new());
         let mut next = self.submitted.load(Ordering::Acquire);
@@ -806,7 +834,8 @@ impl Shared {
                             self.metrics.batches.increment(1);
                             self.metrics.batch_records.record(events.len() as f64);
                             self.metrics.journal_bytes.increment(grown as f64);
-                            journal_since += bytes.len() as u64;
+                            self.journal_written
+                                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                         }
                         Err(e) => self.fail("write/fsync", &e),
                     }
@@ -815,6 +844,12 @@ impl Shared {
             bytes.clear();
             events.clear();
             let durable = self.applied.load(Ordering::Acquire);
+            // A snapshot taken on request (`snapshot_now`) counts as well.
+            last_snap = last_snap.max(self.last_snapshot.load(Ordering::Acquire));
+            let journal_since = self
+                .journal_written
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.journal_at_snapshot.load(Ordering::Acquire));
             let due = durable > last_snap
                 && ((durable - last_snap >= self.cfg.snapshot_every_records
                     && journal_since.saturating_mul(100)
@@ -832,7 +867,6 @@ impl Shared {
                 }
                 last_snap = durable;
                 last_snap_at = Instant::now();
-                journal_since = 0;
             }
             if shutdown && self.queue.lock().events.is_empty() {
                 break;
@@ -840,20 +874,52 @@ impl Shared {
         }
     }
 
-    /// Build and write a (fuzzy) snapshot at `seq`, then prune old snapshots and segments.
-    fn take_snapshot(&self, seq: u64) -> io::Result<()> {
+    /// Build and write a (fuzzy) snapshot at `seq`, then prune old snapshots and segments: a
+    /// full one when `full` is asked for, or [`Chain::wants_full`] says so; otherwise a delta
+    /// of the accounts changed since the newest snapshot.
+    fn take_snapshot(&self, seq: u64, full: bool) -> io::Result<()> {
         let _g = self.snapshot_lock.lock();
         if self.closed.load(Ordering::Acquire) {
             return Err(io::Error::other("the ledger is closed"));
         }
-        if seq <= self.last_snapshot.load(Ordering::Acquire) && seq != 0 {
+        let prev = self.last_snapshot.load(Ordering::Acquire);
+        if seq <= prev && seq != 0 {
             return Ok(());
         }
         let started = Instant::now();
-        let ids: Vec<AccountId> = self.state.iter().map(|e| e.key().clone()).collect();
+        self.journal_at_snapshot.store(
+            self.journal_written.load(Ordering::Relaxed),
+            Ordering::Release,
+        );
+        let chain = *self.chain.lock();
+        let mut full = full || !self.cfg.snapshot_deltas || prev == 0 || chain.wants_full();
+        let mut ids = Vec::new();
+        if !full {
+            // Every account whose last event came after the snapshot at `prev` started: all
+            // that the newest snapshot may lack (an account changed after that snapshot
+            // encoded it has a later event).
+            let total = self.state.len();
+            ids.extend(
+                self.state
+                    .iter()
+                    .filter(|e| e.applied_seq > prev)
+                    .map(|e| e.key().clone()),
+            );
+            // Most accounts changed: a full snapshot costs hardly more and ends the chain.
+            if ids.len().saturating_mul(2) >= total {
+                full = true;
+            }
+        }
+        if full {
+            ids = self.state.iter().map(|e| e.key().clone()).collect();
+        }
         let now = super::unix_now();
         let written = (|| {
-            let mut w = SnapshotWriter::create(&self.cfg.dir, seq)?;
+            let mut w = if full {
+                SnapshotWriter::create(&self.cfg.dir, seq)?
+            } else {
+                SnapshotWriter::delta(&self.cfg.dir, seq, prev)?
+            };
             let mut one = Enc::default();
             for id in &ids {
                 // Per-entry locking keeps the writer's stalls short; fuzziness is handled by
@@ -864,7 +930,8 @@ impl Shared {
                 };
                 // Idempotency memory past its retention goes now, not only at the account's
                 // next change: a quiet account would keep it for good, in memory and in every
-                // snapshot. (Recovery is unaffected: replay prunes at each event as before.)
+                // full snapshot. (Recovery is unaffected: replay prunes at each event as
+                // before.)
                 a.prune(now, &self.rules);
                 encode_account(&a, &mut one);
                 drop(a);
@@ -879,13 +946,19 @@ impl Shared {
             Ok((_, accounts, bytes)) => {
                 self.last_snapshot.fetch_max(seq, Ordering::AcqRel);
                 self.last_snapshot_bytes.store(*bytes, Ordering::Release);
-                self.metrics.snapshots.increment(1);
+                self.chain.lock().written(full, *bytes);
+                if full {
+                    self.metrics.snapshots_full.increment(1);
+                } else {
+                    self.metrics.snapshots_delta.increment(1);
+                }
                 // Pruning removed segments: measure again.
                 self.metrics
                     .journal_bytes
                     .set(journal_bytes(&self.cfg.dir) as f64);
                 tracing::info!(
                     seq,
+                    kind = if full { "full" } else { "delta" },
                     accounts,
                     bytes,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -895,6 +968,41 @@ impl Shared {
             Err(_) => self.metrics.snapshot_failures.increment(1),
         }
         written.map(|_| ())
+    }
+}
+
+/// The chain of snapshots a restart would load: one full snapshot and the deltas over it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Chain {
+    /// Size of the full snapshot, bytes (0 = none).
+    full_bytes: u64,
+    /// Deltas over it.
+    deltas: u32,
+    /// Σ their sizes, bytes.
+    delta_bytes: u64,
+}
+
+/// At most this many deltas over one full snapshot (the files a restart reads).
+const MAX_DELTAS: u32 = 64;
+
+impl Chain {
+    /// The next snapshot should be full: there is none yet, or the deltas together have grown
+    /// as large as the full one (a restart would read more than twice its size), or there are
+    /// [`MAX_DELTAS`] of them.
+    fn wants_full(&self) -> bool {
+        self.full_bytes == 0 || self.delta_bytes >= self.full_bytes || self.deltas >= MAX_DELTAS
+    }
+
+    fn written(&mut self, full: bool, bytes: u64) {
+        if full {
+            *self = Chain {
+                full_bytes: bytes,
+                ..Chain::default()
+            };
+        } else {
+            self.deltas += 1;
+            self.delta_bytes += bytes;
+        }
     }
 }
 
@@ -908,6 +1016,25 @@ mod tests {
             last_take: Some(Instant::now()),
             gap: Duration::from_micros(gap_us),
         }
+    }
+
+    #[test]
+    fn a_chain_ends_when_its_deltas_grow_as_large_as_the_full_snapshot_or_many() {
+        let mut c = Chain::default();
+        assert!(c.wants_full(), "none yet");
+        c.written(true, 1000);
+        assert!(!c.wants_full());
+        c.written(false, 600);
+        assert!(!c.wants_full());
+        c.written(false, 400);
+        assert!(c.wants_full(), "1000 bytes of deltas over 1000");
+        c.written(true, 1000);
+        assert_eq!((c.deltas, c.delta_bytes), (0, 0));
+        for _ in 0..MAX_DELTAS {
+            assert!(!c.wants_full());
+            c.written(false, 1);
+        }
+        assert!(c.wants_full(), "{MAX_DELTAS} deltas");
     }
 
     #[test]
