@@ -79,11 +79,12 @@ pub struct LedgerConfig {
     /// than half the accounts changed; see `snapshot_deltas`.)
     pub snapshot_every_records: u64,
     /// … once the journal written since the last snapshot is also at least this percentage of
-    /// that snapshot's size. A snapshot rewrites every account, so without this bound its
-    /// cost would grow with the number of accounts while the records between snapshots stay
-    /// fixed; with it, snapshots write at most 100/this as many bytes as the journal does, and
-    /// a restart replays at most this percentage of a snapshot's size in journal. 0 = no
-    /// bound. Default 200.
+    /// the last full snapshot's size. A full snapshot rewrites every account, so without this
+    /// bound its cost would grow with the number of accounts while the records between
+    /// snapshots stay fixed; with it, snapshots write at most 100/this as many bytes as the
+    /// journal does, and a restart replays at most this percentage of a full snapshot's size
+    /// in journal. Deltas are weighed against the full snapshot under them too: they come no
+    /// more often than full snapshots would, and each costs less. 0 = no bound. Default 200.
     pub snapshot_journal_percent: u64,
     /// … or after this many seconds if anything changed. Default 300.
     pub snapshot_every_secs: u64,

@@ -370,8 +370,6 @@ pub struct Loaded {
     pub seq: u64,
     /// The accounts, with every delta laid over the full snapshot.
     pub accounts: Vec<Account>,
-    /// Size of the newest snapshot of the chain, bytes.
-    pub bytes: u64,
     /// Size of the chain's full snapshot, bytes.
     pub full_bytes: u64,
     /// Deltas in the chain, and their total size in bytes.
@@ -386,7 +384,6 @@ fn load_chain(chain: &[&Point]) -> Result<Loaded, String> {
     let mut loaded = Loaded {
         seq: 0,
         accounts: Vec::new(),
-        bytes: 0,
         full_bytes: 0,
         deltas: 0,
         delta_bytes: 0,
@@ -416,7 +413,6 @@ fn load_chain(chain: &[&Point]) -> Result<Loaded, String> {
             }
         }
         loaded.seq = p.seq;
-        loaded.bytes = bytes;
     }
     loaded.accounts = state.into_values().collect();
     Ok(loaded)

@@ -963,9 +963,10 @@ fn automatic_snapshots_wait_for_journal_in_proportion_to_their_size() {
 
 /// A restart replays the journal written since the newest snapshot; that journal still counts
 /// toward the next one (a node restarted often would otherwise never take a snapshot, and its
-/// replay would grow without end).
+/// replay would grow without end). The journal is weighed against the full snapshot's size,
+/// also after a small delta.
 #[test]
-fn journal_replayed_at_a_restart_counts_toward_the_next_snapshot() {
+fn the_next_snapshot_waits_for_journal_in_proportion_to_the_full_one_across_restarts() {
     let tmp = tempfile::tempdir().unwrap();
     let c = LedgerConfig {
         snapshot_every_records: 50,
@@ -981,38 +982,61 @@ fn journal_replayed_at_a_restart_counts_toward_the_next_snapshot() {
             .map(|s| std::fs::metadata(&s.path).unwrap().len())
             .sum()
     };
+    let mut round = 1;
+    let mut write_journal = |d: &mut Driver, accounts: usize, bytes: u64| {
+        let from = journal();
+        while journal() - from < bytes {
+            d.workload(accounts, 20, round << 20);
+            d.sync();
+            round += 1;
+        }
+    };
+    let next_snapshot = |d: &Driver, after: u64, what: &str| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while d.ledger.last_snapshot_seq() == after {
+            assert!(std::time::Instant::now() < until, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        d.ledger.last_snapshot_seq()
+    };
+    let quiet = |d: &Driver, snap: u64, what: &str| {
+        // The writer looks again at least every 500 ms while idle.
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        assert_eq!(d.ledger.last_snapshot_seq(), snap, "{what}");
+    };
+    // Every account remembers some calls: the full snapshot is many times a delta of a few.
     let mut d = setup(tmp.path(), c.clone(), 200);
+    d.workload(200, 4000, 1 << 30);
     d.sync();
     let snap = d.ledger.full_snapshot_now().unwrap();
     let size = std::fs::metadata(snapshot::snapshot_path(tmp.path(), snap))
         .unwrap()
         .len();
-    let mut round = 1;
-    let mut write_journal = |d: &mut Driver, bytes: u64| {
-        let from = journal();
-        while journal() - from < bytes {
-            d.workload(200, 20, round << 20);
-            d.sync();
-            round += 1;
-        }
-    };
-    // 60 % of the snapshot's size: not yet.
-    write_journal(&mut d, size * 6 / 10);
-    std::thread::sleep(std::time::Duration::from_millis(1200));
-    assert_eq!(d.ledger.last_snapshot_seq(), snap);
+    write_journal(&mut d, 200, size * 6 / 10);
+    quiet(&d, snap, "60 % of the snapshot's size: not yet");
     drop(d);
     // Restarted: 60 % more makes 120 %.
     let mut d = Driver::new(Ledger::open(c).unwrap());
     assert_eq!(d.ledger.recovery().snapshot_seq, snap);
-    write_journal(&mut d, size * 6 / 10);
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while d.ledger.last_snapshot_seq() == snap {
-        assert!(
-            std::time::Instant::now() < until,
-            "no snapshot after the restart"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    write_journal(&mut d, 200, size * 6 / 10);
+    next_snapshot(&d, snap, "no snapshot after the restart");
+    // (Records written after the automatic one started go into one more.)
+    let snap = d.ledger.snapshot_now().unwrap();
+    // A delta of three accounts, a fraction of the full snapshot's size, does not make the
+    // next one come sooner: 40 % of the full one's size is many times the delta's, not enough.
+    d.workload(3, 20, 1 << 40);
+    d.sync();
+    let delta = d.ledger.snapshot_now().unwrap();
+    let files = snapshot::list_snapshots(tmp.path()).unwrap();
+    assert_eq!((files[0].seq, files[0].prev), (delta, Some(snap)));
+    let len = |p: &snapshot::Point| std::fs::metadata(&p.path).unwrap().len();
+    let full = files.iter().find(|p| p.prev.is_none()).map(len).unwrap();
+    let small = len(&files[0]);
+    assert!(small * 10 < full, "{small} {full}");
+    write_journal(&mut d, 3, full * 4 / 10);
+    quiet(&d, delta, "40 % of the full snapshot's size: not yet");
+    write_journal(&mut d, 3, full * 7 / 10);
+    next_snapshot(&d, delta, "no snapshot at 110 % of the full one's size");
 }
 
 #[test]

@@ -187,7 +187,10 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
-    /// Size of the newest snapshot written or loaded, bytes (0 = none).
+    /// Size of the full snapshot under the newest snapshot written or loaded, bytes (0 =
+    /// none): the yardstick of the automatic rule. (Weighing the journal against a small
+    /// delta instead made snapshots far more frequent, each scanning every account and syncing
+    /// the directory: on the hot set that cost more than the full ones it replaced.)
     last_snapshot_bytes: AtomicU64,
     /// Journal bytes written after the newest snapshot loaded (those a restart replayed, so
     /// that a node restarted often still takes snapshots) and by this process.
@@ -334,7 +337,7 @@ impl Ledger {
         let mut chain = Chain::default();
         if let Some(loaded) = snap {
             after = loaded.seq;
-            snapshot_bytes = loaded.bytes;
+            snapshot_bytes = loaded.full_bytes;
             chain = Chain {
                 full_bytes: loaded.full_bytes,
                 deltas: loaded.deltas,
@@ -945,8 +948,11 @@ impl Shared {
         match &written {
             Ok((_, accounts, bytes)) => {
                 self.last_snapshot.fetch_max(seq, Ordering::AcqRel);
-                self.last_snapshot_bytes.store(*bytes, Ordering::Release);
-                self.chain.lock().written(full, *bytes);
+                let mut chain = self.chain.lock();
+                chain.written(full, *bytes);
+                self.last_snapshot_bytes
+                    .store(chain.full_bytes, Ordering::Release);
+                drop(chain);
                 if full {
                     self.metrics.snapshots_full.increment(1);
                 } else {
