@@ -676,6 +676,16 @@ fn cfg(dir: &Path) -> LedgerConfig {
     }
 }
 
+/// A ledger whose snapshots are taken only on request, in segments of `segment_bytes`.
+fn on_request(dir: &Path, segment_bytes: u64) -> LedgerConfig {
+    LedgerConfig {
+        segment_bytes,
+        snapshot_every_records: u64::MAX,
+        snapshot_every_secs: 3600,
+        ..cfg(dir)
+    }
+}
+
 /// Drives a ledger the way the actors do, keeping the expected state beside it.
 struct Driver {
     ledger: Ledger,
@@ -798,6 +808,20 @@ impl Driver {
         wait_spare(&self.ledger);
         self.workload(accounts, n, call_base);
         self.sync();
+    }
+}
+
+impl Driver {
+    /// Run the workload, wait for it to be durable and take a snapshot: full, or as the
+    /// automatic ones choose. Returns its sequence number.
+    fn snapshot_after(&mut self, accounts: usize, n: u64, call_base: u64, full: bool) -> u64 {
+        self.workload(accounts, n, call_base);
+        self.sync();
+        if full {
+            self.ledger.full_snapshot_now().unwrap()
+        } else {
+            self.ledger.snapshot_now().unwrap()
+        }
     }
 }
 
@@ -1006,9 +1030,7 @@ fn the_next_snapshot_waits_for_journal_in_proportion_to_the_full_one_across_rest
     };
     // Every account remembers some calls: the full snapshot is many times a delta of a few.
     let mut d = setup(tmp.path(), c.clone(), 200);
-    d.workload(200, 4000, 1 << 30);
-    d.sync();
-    let snap = d.ledger.full_snapshot_now().unwrap();
+    let snap = d.snapshot_after(200, 4000, 1 << 30, true);
     let size = std::fs::metadata(snapshot::snapshot_path(tmp.path(), snap))
         .unwrap()
         .len();
@@ -1024,9 +1046,7 @@ fn the_next_snapshot_waits_for_journal_in_proportion_to_the_full_one_across_rest
     let snap = d.ledger.snapshot_now().unwrap();
     // A delta of three accounts, a fraction of the full snapshot's size, does not make the
     // next one come sooner: 40 % of the full one's size is many times the delta's, not enough.
-    d.workload(3, 20, 1 << 40);
-    d.sync();
-    let delta = d.ledger.snapshot_now().unwrap();
+    let delta = d.snapshot_after(3, 20, 1 << 40, false);
     let files = snapshot::list_snapshots(tmp.path()).unwrap();
     assert_eq!((files[0].seq, files[0].prev), (delta, Some(snap)));
     let len = |p: &snapshot::Point| std::fs::metadata(&p.path).unwrap().len();
@@ -1109,19 +1129,12 @@ fn snapshot_plus_replay_equals_pure_replay() {
 #[test]
 fn damaged_newest_snapshot_falls_back_to_the_older_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let c = LedgerConfig {
-        segment_bytes: 2048,
-        snapshot_every_records: u64::MAX,
-        snapshot_every_secs: 3600,
-        ..cfg(tmp.path())
-    };
+    let c = on_request(tmp.path(), 2048);
     let mut d = setup(tmp.path(), c.clone(), 3);
     d.workload(3, 50, 1 << 20);
     d.sync();
     d.ledger.snapshot_now().unwrap();
-    d.workload(3, 50, 2 << 20);
-    d.sync();
-    let s2 = d.ledger.snapshot_now().unwrap();
+    let s2 = d.snapshot_after(3, 50, 2 << 20, false);
     d.workload(3, 20, 3 << 20);
     d.sync();
     let expected = d.state.clone();
@@ -1156,25 +1169,16 @@ fn snapshot_accounts(path: &Path) -> Vec<String> {
 #[test]
 fn a_delta_holds_only_the_accounts_changed_and_restores_the_whole_state() {
     let tmp = tempfile::tempdir().unwrap();
-    let c = LedgerConfig {
-        segment_bytes: 4096,
-        snapshot_every_records: u64::MAX,
-        snapshot_every_secs: 3600,
-        ..cfg(tmp.path())
-    };
+    let c = on_request(tmp.path(), 4096);
     let mut d = setup(tmp.path(), c.clone(), 40);
-    d.workload(40, 80, 1 << 20);
-    d.sync();
-    let full = d.ledger.snapshot_now().unwrap();
+    let full = d.snapshot_after(40, 80, 1 << 20, false);
     assert_eq!(
         snapshot_files(tmp.path()),
         vec![(full, None)],
         "the first is full"
     );
     // Three accounts change: the next snapshot holds just them.
-    d.workload(3, 30, 2 << 20);
-    d.sync();
-    let d1 = d.ledger.snapshot_now().unwrap();
+    let d1 = d.snapshot_after(3, 30, 2 << 20, false);
     assert_eq!(
         snapshot_files(tmp.path()),
         vec![(full, None), (d1, Some(full))]
@@ -1213,25 +1217,15 @@ fn a_delta_holds_only_the_accounts_changed_and_restores_the_whole_state() {
 #[test]
 fn a_snapshot_is_full_when_most_accounts_changed_or_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
-    let c = LedgerConfig {
-        snapshot_every_records: u64::MAX,
-        snapshot_every_secs: 3600,
-        ..cfg(tmp.path())
-    };
+    let c = on_request(tmp.path(), LedgerConfig::default().segment_bytes);
     let mut d = setup(tmp.path(), c.clone(), 10);
     d.sync();
     let s1 = d.ledger.snapshot_now().unwrap();
     // Half the accounts changed: full.
-    d.workload(5, 10, 1 << 20);
-    d.sync();
-    let s2 = d.ledger.snapshot_now().unwrap();
+    let s2 = d.snapshot_after(5, 10, 1 << 20, false);
     // Fewer: a delta; asked for full: full.
-    d.workload(4, 8, 2 << 20);
-    d.sync();
-    let s3 = d.ledger.snapshot_now().unwrap();
-    d.workload(1, 2, 3 << 20);
-    d.sync();
-    let s4 = d.ledger.full_snapshot_now().unwrap();
+    let s3 = d.snapshot_after(4, 8, 2 << 20, false);
+    let s4 = d.snapshot_after(1, 2, 3 << 20, true);
     // The newest two restore points are s4 and s3, which stands on s2.
     assert!(s1 < s2);
     assert_eq!(
@@ -1249,34 +1243,19 @@ fn a_snapshot_is_full_when_most_accounts_changed_or_when_asked() {
     };
     let mut d = Driver::new(Ledger::open(c).unwrap());
     assert_same(&d.ledger, &expected);
-    d.workload(1, 2, 5 << 20);
-    d.sync();
-    let s5 = d.ledger.snapshot_now().unwrap();
+    let s5 = d.snapshot_after(1, 2, 5 << 20, false);
     assert_eq!(snapshot_files(tmp.path()), vec![(s4, None), (s5, None)]);
 }
 
 #[test]
 fn kept_restore_points_keep_the_snapshots_under_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let c = LedgerConfig {
-        segment_bytes: 2048,
-        snapshot_every_records: u64::MAX,
-        snapshot_every_secs: 3600,
-        ..cfg(tmp.path())
-    };
+    let c = on_request(tmp.path(), 2048);
     let mut d = setup(tmp.path(), c.clone(), 20);
     // Every account remembers many calls: a delta of two accounts stays small beside the
     // full snapshot.
     d.workload(20, 1400, 9 << 20);
-    let step = |d: &mut Driver, round: u64, full: bool| {
-        d.workload(2, 30, round << 20);
-        d.sync();
-        if full {
-            d.ledger.full_snapshot_now().unwrap()
-        } else {
-            d.ledger.snapshot_now().unwrap()
-        }
-    };
+    let step = |d: &mut Driver, round: u64, full: bool| d.snapshot_after(2, 30, round << 20, full);
     let f1 = step(&mut d, 1, true);
     let d1 = step(&mut d, 2, false);
     let d2 = step(&mut d, 3, false);
@@ -1306,22 +1285,11 @@ fn kept_restore_points_keep_the_snapshots_under_them() {
 #[test]
 fn damaged_newest_delta_falls_back_to_the_point_before_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let c = LedgerConfig {
-        segment_bytes: 2048,
-        snapshot_every_records: u64::MAX,
-        snapshot_every_secs: 3600,
-        ..cfg(tmp.path())
-    };
+    let c = on_request(tmp.path(), 2048);
     let mut d = setup(tmp.path(), c.clone(), 20);
-    d.workload(20, 40, 1 << 20);
-    d.sync();
-    let f = d.ledger.snapshot_now().unwrap();
-    d.workload(3, 30, 2 << 20);
-    d.sync();
-    let d1 = d.ledger.snapshot_now().unwrap();
-    d.workload(3, 30, 3 << 20);
-    d.sync();
-    let d2 = d.ledger.snapshot_now().unwrap();
+    let f = d.snapshot_after(20, 40, 1 << 20, false);
+    let d1 = d.snapshot_after(3, 30, 2 << 20, false);
+    let d2 = d.snapshot_after(3, 30, 3 << 20, false);
     d.workload(3, 10, 4 << 20);
     d.sync();
     let expected = d.state.clone();
