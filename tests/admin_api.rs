@@ -5,7 +5,8 @@
 //! - changes without a token get 401, with a wrong token 403 (checked before the body is read),
 //!   and change nothing; bad bodies get a 4xx JSON `{"error": ...}` and change nothing;
 //! - top-up and adjustment move the balance; a provisioning change (new account, new member)
-//!   persists across a restart on the same data directory and is used by calls.
+//!   persists across a restart on the same data directory and is used by calls;
+//! - the ledger's state is shown, and a snapshot is written on request.
 
 mod support;
 
@@ -434,6 +435,68 @@ fn top_up_and_adjust_move_the_balance() {
     // Durable: the ledger keeps it across a restart.
     let srv = srv.restart();
     assert_eq!(srv.balance("ACC-1002"), (5400, 0));
+}
+
+/// `GET /ledger` shows the journal and the snapshots; `POST /ledger/snapshot` writes one now:
+/// full on request, else a delta of the accounts changed since the one before.
+#[test]
+fn the_ledger_shows_its_state_and_takes_a_snapshot_on_request() {
+    let srv = TestServer::start();
+    let addr = srv.admin();
+    let (s, v) = srv.get("/ledger");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["backend"], "embedded");
+    let e = &v["embedded"];
+    assert!(e["accounts"].as_u64().unwrap() >= 8, "{v}");
+    assert!(e["durable_seq"].as_u64().unwrap() > 0, "{v}");
+    assert!(e["failure"].is_null(), "{v}");
+    let durable = e["durable_seq"].as_u64().unwrap();
+    let snapshot = |query: &str| {
+        let (s, v) = http(
+            addr,
+            "POST",
+            &format!("/ledger/snapshot{query}"),
+            Some(TOKEN),
+            None,
+        );
+        assert_eq!(s, 200, "{v}");
+        v["embedded"].clone()
+    };
+    let full = snapshot("?full=true");
+    assert!(full["snapshot_seq"].as_u64().unwrap() >= durable, "{full}");
+    assert!(full["snapshot_full_bytes"].as_u64().unwrap() > 0, "{full}");
+    assert_eq!(full["snapshot_deltas"], 0, "{full}");
+    // One account changes: the next is a delta over the full one.
+    let (s, v) = http(
+        addr,
+        "POST",
+        "/accounts/ACC-1002/topup",
+        Some(TOKEN),
+        Some(&json!({"amount": 5})),
+    );
+    assert_eq!(s, 200, "{v}");
+    let delta = snapshot("");
+    assert!(delta["snapshot_seq"].as_u64() > full["snapshot_seq"].as_u64());
+    assert_eq!(delta["snapshot_deltas"], 1, "{delta}");
+    assert_eq!(delta["snapshot_full_bytes"], full["snapshot_full_bytes"]);
+    let (_, shown) = srv.get("/ledger");
+    assert_eq!(shown["embedded"]["snapshot_seq"], delta["snapshot_seq"]);
+    let (s, v) = http(
+        addr,
+        "POST",
+        "/ledger/snapshot?full=maybe",
+        Some(TOKEN),
+        None,
+    );
+    assert_error(s, &v, 400, "a query that is not a boolean");
+    // A restart loads the full snapshot and the delta, and finds the top-up.
+    let srv = srv.restart();
+    let (_, v) = srv.get("/ledger");
+    assert_eq!(
+        v["embedded"]["recovered_snapshot_seq"],
+        delta["snapshot_seq"]
+    );
+    assert_eq!(srv.balance("ACC-1002").0, 5005);
 }
 
 /// A stopped server has closed its ledger, whoever still holds a clone (in production: an

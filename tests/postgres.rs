@@ -850,6 +850,11 @@ fn two_serve_processes_share_the_accounts_without_overdraft() {
             "both nodes see one ledger"
         );
     }
+    // The admin API names the backend; snapshots are the embedded ledger's alone.
+    let (s, v) = http(a.admin, "GET", "/ledger", None, None);
+    assert_eq!((s, v["backend"].as_str()), (200, Some("postgres")), "{v}");
+    let (s, v) = http(a.admin, "POST", "/ledger/snapshot", Some(TOKEN), None);
+    assert_eq!(s, 409, "{v}");
     let calls_per_thread = 6;
     let (addrs, outcomes) = (
         [a.m3ua, b.m3ua],

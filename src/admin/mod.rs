@@ -28,6 +28,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/ready"),
     ("GET", "/metrics"),
     ("GET", "/calls"),
+    ("GET", "/ledger"),
+    ("POST", "/ledger/snapshot"),
     ("GET", "/accounts/{id}"),
     ("PUT", "/accounts/{id}"),
     ("POST", "/accounts/{id}/topup"),
@@ -375,11 +377,60 @@ async fn delete_tariff(st: Data, req: HttpRequest, id: web::Path<String>) -> Htt
     provision(&st, &req, |d| change::delete_tariff(d, &id))
 }
 
+/// `GET /ledger`: the embedded ledger's state (`{"backend": "postgres"}` for PostgreSQL,
+/// whose state is the database's).
+async fn ledger(st: Data) -> HttpResponse {
+    match st.engine.services.accounts.embedded() {
+        Some(l) => {
+            HttpResponse::Ok().json(json!({ "backend": "embedded", "embedded": l.status() }))
+        }
+        None => HttpResponse::Ok().json(json!({ "backend": "postgres" })),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotQuery {
+    /// A full snapshot rather than the delta the automatic rule would choose.
+    #[serde(default)]
+    full: bool,
+}
+
+/// `POST /ledger/snapshot[?full=true]`: write a snapshot of the embedded ledger now (before a
+/// backup or a planned stop); answers once it is durable, with the ledger's state.
+async fn ledger_snapshot(st: Data, q: web::Query<SnapshotQuery>) -> HttpResponse {
+    let Some(l) = st.engine.services.accounts.embedded().cloned() else {
+        return error(
+            StatusCode::CONFLICT,
+            "the PostgreSQL backend has no snapshots",
+        );
+    };
+    let full = q.full;
+    let taken = web::block(move || {
+        if full {
+            l.full_snapshot_now()
+        } else {
+            l.snapshot_now()
+        }
+        .map(|_| l.status())
+    })
+    .await;
+    match taken {
+        Ok(Ok(status)) => {
+            HttpResponse::Ok().json(json!({ "backend": "embedded", "embedded": status }))
+        }
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready))
         .route("/metrics", web::get().to(metrics))
         .route("/calls", web::get().to(calls))
+        .route("/ledger", web::get().to(ledger))
+        .route("/ledger/snapshot", web::post().to(ledger_snapshot))
         .route("/accounts/{id}", web::get().to(account))
         .route("/accounts/{id}", web::put().to(put_account))
         .route("/accounts/{id}/topup", web::post().to(topup))
@@ -411,10 +462,15 @@ pub fn start(
             let resp = error(StatusCode::BAD_REQUEST, &err);
             actix_web::error::InternalError::from_response(err, resp).into()
         });
+    let query_cfg = web::QueryConfig::default().error_handler(|err, _req| {
+        let resp = error(StatusCode::BAD_REQUEST, &err);
+        actix_web::error::InternalError::from_response(err, resp).into()
+    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(json_cfg.clone())
+            .app_data(query_cfg.clone())
             .wrap_fn(|req, srv| {
                 // Every change needs the token, checked before the body is read, so an
                 // unauthorised request learns nothing from body validation.

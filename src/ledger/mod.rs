@@ -37,7 +37,7 @@ pub use actor::{AccountActor, AccountDirectory, AdminOp, PrepaidOp, PrepaidOps};
 pub use backend::Prepaid;
 pub use journal::{FsStorage, SegmentFile, Storage};
 pub use pg::PgLedger;
-pub use writer::{Durable, Ledger};
+pub use writer::{Durable, Ledger, LedgerStatus};
 
 /// Ledger configuration (the `[ledger]` table of the server's TOML). Every field has a default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

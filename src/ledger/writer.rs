@@ -72,6 +72,36 @@ pub struct Recovery {
     pub elapsed: Duration,
 }
 
+/// What the admin API's `GET /ledger` shows of the embedded ledger.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LedgerStatus {
+    /// Its directory.
+    pub dir: String,
+    /// Every record up to this sequence number is durable.
+    pub durable_seq: u64,
+    /// Why it refuses money operations, once a write or fsync failed (`None` = healthy).
+    pub failure: Option<String>,
+    /// Accounts held.
+    pub accounts: usize,
+    /// Bytes in the journal segments on disk, preallocated space included.
+    pub journal_bytes: u64,
+    /// The newest snapshot: its sequence number (0 = none), and the chain a restart loads.
+    pub snapshot_seq: u64,
+    /// Size of the chain's full snapshot, bytes.
+    pub snapshot_full_bytes: u64,
+    /// Deltas laid over it.
+    pub snapshot_deltas: u32,
+    /// Σ their sizes, bytes.
+    pub snapshot_delta_bytes: u64,
+    /// At start: the snapshot loaded, the journal records replayed after it, and how long
+    /// opening the ledger took.
+    pub recovered_snapshot_seq: u64,
+    /// Journal records replayed at start.
+    pub recovered_records: u64,
+    /// Time from opening the directory to the ledger being ready, ms.
+    pub recovery_ms: u64,
+}
+
 /// The durability watermark published by the writer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Durable {
@@ -675,6 +705,26 @@ impl Ledger {
     /// false without `preallocate` and `fsync`).
     pub fn spare_segment_ready(&self) -> bool {
         self.shared.spare.ready()
+    }
+
+    /// Its state, for the admin API.
+    pub fn status(&self) -> LedgerStatus {
+        let sh = &self.shared;
+        let chain = *sh.chain.lock();
+        LedgerStatus {
+            dir: sh.cfg.dir.display().to_string(),
+            durable_seq: sh.durable.borrow().seq,
+            failure: self.failure(),
+            accounts: sh.state.len(),
+            journal_bytes: journal_bytes(&sh.cfg.dir),
+            snapshot_seq: sh.last_snapshot.load(Ordering::Acquire),
+            snapshot_full_bytes: chain.full_bytes,
+            snapshot_deltas: chain.deltas,
+            snapshot_delta_bytes: chain.delta_bytes,
+            recovered_snapshot_seq: sh.recovery.snapshot_seq,
+            recovered_records: sh.recovery.replayed,
+            recovery_ms: sh.recovery.elapsed.as_millis() as u64,
+        }
     }
 
     /// Sequence number of the newest snapshot written or loaded (0 = none).
