@@ -381,11 +381,13 @@ async fn delete_tariff(st: Data, req: HttpRequest, id: web::Path<String>) -> Htt
 /// whose state is the database's).
 async fn ledger(st: Data) -> HttpResponse {
     match st.engine.services.accounts.embedded() {
-        Some(l) => {
-            HttpResponse::Ok().json(json!({ "backend": "embedded", "embedded": l.status() }))
-        }
+        Some(l) => embedded_status(l.status()),
         None => HttpResponse::Ok().json(json!({ "backend": "postgres" })),
     }
+}
+
+fn embedded_status(status: crate::ledger::LedgerStatus) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "backend": "embedded", "embedded": status }))
 }
 
 #[derive(Deserialize)]
@@ -416,9 +418,7 @@ async fn ledger_snapshot(st: Data, q: web::Query<SnapshotQuery>) -> HttpResponse
     })
     .await;
     match taken {
-        Ok(Ok(status)) => {
-            HttpResponse::Ok().json(json!({ "backend": "embedded", "embedded": status }))
-        }
+        Ok(Ok(status)) => embedded_status(status),
         Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }

@@ -608,15 +608,13 @@ async fn admin_in_tx(
             return Ok(Ok(a.view()));
         }
     }
+    // A view locks the row too (`decide_admin` then decides no change): the account and its
+    // reservations are read as of one moment. (Each statement of a READ COMMITTED transaction
+    // sees the newest commits; an expiry committed between two unlocked reads showed a
+    // reserved sum without its reservations.)
     let Some((mut a, now)) = lock_account(t, st, id).await? else {
         return Ok(Err(AdminError::UnknownAccount));
     };
-    // A view locks the row too: the account and its reservations are then read as of one
-    // moment. (Each statement of a READ COMMITTED transaction sees the newest commits; an
-    // expiry committed between the two reads showed a reserved sum without its reservations.)
-    if let AdminRequest::View { .. } = req {
-        return Ok(Ok(view_in_tx(t, st, &a).await?));
-    }
     match Account::decide_admin(Some(&a), req, now) {
         Err(e) => Ok(Err(e)),
         Ok(None) => Ok(Ok(view_in_tx(t, st, &a).await?)),

@@ -364,18 +364,50 @@ fn chain(points: &[Point], i: usize) -> Option<Vec<&Point>> {
     Some(c)
 }
 
+/// The chain of snapshots a restart would load: one full snapshot and the deltas over it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Chain {
+    /// Size of the full snapshot, bytes (0 = none).
+    pub full_bytes: u64,
+    /// Deltas over it.
+    pub deltas: u32,
+    /// Σ their sizes, bytes.
+    pub delta_bytes: u64,
+}
+
+/// At most this many deltas over one full snapshot (the files a restart reads).
+const MAX_DELTAS: u32 = 64;
+
+impl Chain {
+    /// The next snapshot should be full: there is none yet, or the deltas together have grown
+    /// as large as the full one (a restart would read more than twice its size), or there are
+    /// [`MAX_DELTAS`] of them.
+    pub fn wants_full(&self) -> bool {
+        self.full_bytes == 0 || self.delta_bytes >= self.full_bytes || self.deltas >= MAX_DELTAS
+    }
+
+    /// Count a snapshot written (or loaded) after the chain: a full one starts a new chain.
+    pub fn written(&mut self, full: bool, bytes: u64) {
+        if full {
+            *self = Chain {
+                full_bytes: bytes,
+                ..Chain::default()
+            };
+        } else {
+            self.deltas += 1;
+            self.delta_bytes += bytes;
+        }
+    }
+}
+
 /// The snapshot [`load_newest`] loaded.
 pub struct Loaded {
     /// Sequence number of the newest snapshot of the chain loaded.
     pub seq: u64,
     /// The accounts, with every delta laid over the full snapshot.
     pub accounts: Vec<Account>,
-    /// Size of the chain's full snapshot, bytes.
-    pub full_bytes: u64,
-    /// Deltas in the chain, and their total size in bytes.
-    pub deltas: u32,
-    /// Σ the deltas' sizes, bytes.
-    pub delta_bytes: u64,
+    /// The chain loaded.
+    pub chain: Chain,
 }
 
 /// Read and lay over each other the files of one chain (full snapshot first).
@@ -384,9 +416,7 @@ fn load_chain(chain: &[&Point]) -> Result<Loaded, String> {
     let mut loaded = Loaded {
         seq: 0,
         accounts: Vec::new(),
-        full_bytes: 0,
-        deltas: 0,
-        delta_bytes: 0,
+        chain: Chain::default(),
     };
     for p in chain {
         let at = |e: String| format!("{}: {e}", p.path.display());
@@ -395,13 +425,7 @@ fn load_chain(chain: &[&Point]) -> Result<Loaded, String> {
         if image.seq != p.seq || image.prev != p.prev {
             return Err(at("snapshot name and content disagree".into()));
         }
-        let bytes = buf.len() as u64;
-        if p.prev.is_none() {
-            loaded.full_bytes = bytes;
-        } else {
-            loaded.deltas += 1;
-            loaded.delta_bytes += bytes;
-        }
+        loaded.chain.written(p.prev.is_none(), buf.len() as u64);
         for a in image.accounts {
             match state.get(&a.id) {
                 Some(old) if old.applied_seq > a.applied_seq => {
@@ -474,4 +498,28 @@ pub fn prune(dir: &Path, keep: usize) -> io::Result<()> {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_ends_when_its_deltas_grow_as_large_as_the_full_snapshot_or_many() {
+        let mut c = Chain::default();
+        assert!(c.wants_full(), "none yet");
+        c.written(true, 1000);
+        assert!(!c.wants_full());
+        c.written(false, 600);
+        assert!(!c.wants_full());
+        c.written(false, 400);
+        assert!(c.wants_full(), "1000 bytes of deltas over 1000");
+        c.written(true, 1000);
+        assert_eq!((c.deltas, c.delta_bytes), (0, 0));
+        for _ in 0..MAX_DELTAS {
+            assert!(!c.wants_full());
+            c.written(false, 1);
+        }
+        assert!(c.wants_full(), "{MAX_DELTAS} deltas");
+    }
 }

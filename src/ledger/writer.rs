@@ -41,7 +41,7 @@ use super::account::{Account, Event, Rules, Totals};
 use super::durable;
 use super::journal::{list_segments, replay, FsStorage, SegmentWriter, SpareStatus, Storage};
 use super::record::{encode_event, frame_record, Enc, HEADER_LEN, MAX_PAYLOAD};
-use super::snapshot::{encode_account, load_newest, prune, SnapshotWriter};
+use super::snapshot::{encode_account, load_newest, prune, Chain, SnapshotWriter};
 use super::{LedgerConfig, LedgerError};
 
 /// The materialised accounts by id (foldhash: account ids are the operator's, and SipHash was
@@ -217,18 +217,17 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     snapshot_busy: AtomicBool,
     last_snapshot: AtomicU64,
-    /// Size of the full snapshot under the newest snapshot written or loaded, bytes (0 =
-    /// none): the yardstick of the automatic rule. (Weighing the journal against a small
-    /// delta instead made snapshots far more frequent, each scanning every account and syncing
-    /// the directory: on the hot set that cost more than the full ones it replaced.)
-    last_snapshot_bytes: AtomicU64,
     /// Journal bytes written after the newest snapshot loaded (those a restart replayed, so
     /// that a node restarted often still takes snapshots) and by this process.
     journal_written: AtomicU64,
     /// `journal_written` when the newest snapshot started: the journal since is weighed
     /// against its size.
     journal_at_snapshot: AtomicU64,
-    /// The chain the newest snapshot belongs to (changed under `snapshot_lock`).
+    /// The chain the newest snapshot belongs to (changed under `snapshot_lock`). Its full
+    /// snapshot's size is the automatic rule's yardstick, for deltas too. (Weighing the journal
+    /// against a small delta instead made snapshots far more frequent, each scanning every
+    /// account and syncing the directory: on the hot set that cost more than the full ones it
+    /// replaced.)
     chain: Mutex<Chain>,
     spare: SpareStatus,
     recovery: Recovery,
@@ -363,16 +362,10 @@ impl Ledger {
             path: dir.clone(),
             source,
         })?;
-        let mut snapshot_bytes = 0;
         let mut chain = Chain::default();
         if let Some(loaded) = snap {
             after = loaded.seq;
-            snapshot_bytes = loaded.full_bytes;
-            chain = Chain {
-                full_bytes: loaded.full_bytes,
-                deltas: loaded.deltas,
-                delta_bytes: loaded.delta_bytes,
-            };
+            chain = loaded.chain;
             for a in loaded.accounts {
                 state.insert(a.id.clone(), a);
             }
@@ -440,7 +433,6 @@ impl Ledger {
             closed: AtomicBool::new(false),
             snapshot_busy: AtomicBool::new(false),
             last_snapshot: AtomicU64::new(after),
-            last_snapshot_bytes: AtomicU64::new(snapshot_bytes),
             journal_written: AtomicU64::new(outcome.replayed_bytes),
             journal_at_snapshot: AtomicU64::new(0),
             chain: Mutex::new(chain),
@@ -909,7 +901,7 @@ impl Shared {
                         >= self
                             .cfg
                             .snapshot_journal_percent
-                            .saturating_mul(self.last_snapshot_bytes.load(Ordering::Acquire)))
+                            .saturating_mul(self.chain.lock().full_bytes))
                     || last_snap_at.elapsed() >= Duration::from_secs(self.cfg.snapshot_every_secs));
             if due
                 && !self.failed.load(Ordering::Acquire)
@@ -998,11 +990,7 @@ impl Shared {
         match &written {
             Ok((_, accounts, bytes)) => {
                 self.last_snapshot.fetch_max(seq, Ordering::AcqRel);
-                let mut chain = self.chain.lock();
-                chain.written(full, *bytes);
-                self.last_snapshot_bytes
-                    .store(chain.full_bytes, Ordering::Release);
-                drop(chain);
+                self.chain.lock().written(full, *bytes);
                 if full {
                     self.metrics.snapshots_full.increment(1);
                 } else {
@@ -1027,41 +1015,6 @@ impl Shared {
     }
 }
 
-/// The chain of snapshots a restart would load: one full snapshot and the deltas over it.
-#[derive(Clone, Copy, Debug, Default)]
-struct Chain {
-    /// Size of the full snapshot, bytes (0 = none).
-    full_bytes: u64,
-    /// Deltas over it.
-    deltas: u32,
-    /// Σ their sizes, bytes.
-    delta_bytes: u64,
-}
-
-/// At most this many deltas over one full snapshot (the files a restart reads).
-const MAX_DELTAS: u32 = 64;
-
-impl Chain {
-    /// The next snapshot should be full: there is none yet, or the deltas together have grown
-    /// as large as the full one (a restart would read more than twice its size), or there are
-    /// [`MAX_DELTAS`] of them.
-    fn wants_full(&self) -> bool {
-        self.full_bytes == 0 || self.delta_bytes >= self.full_bytes || self.deltas >= MAX_DELTAS
-    }
-
-    fn written(&mut self, full: bool, bytes: u64) {
-        if full {
-            *self = Chain {
-                full_bytes: bytes,
-                ..Chain::default()
-            };
-        } else {
-            self.deltas += 1;
-            self.delta_bytes += bytes;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1072,25 +1025,6 @@ mod tests {
             last_take: Some(Instant::now()),
             gap: Duration::from_micros(gap_us),
         }
-    }
-
-    #[test]
-    fn a_chain_ends_when_its_deltas_grow_as_large_as_the_full_snapshot_or_many() {
-        let mut c = Chain::default();
-        assert!(c.wants_full(), "none yet");
-        c.written(true, 1000);
-        assert!(!c.wants_full());
-        c.written(false, 600);
-        assert!(!c.wants_full());
-        c.written(false, 400);
-        assert!(c.wants_full(), "1000 bytes of deltas over 1000");
-        c.written(true, 1000);
-        assert_eq!((c.deltas, c.delta_bytes), (0, 0));
-        for _ in 0..MAX_DELTAS {
-            assert!(!c.wants_full());
-            c.written(false, 1);
-        }
-        assert!(c.wants_full(), "{MAX_DELTAS} deltas");
     }
 
     #[test]
