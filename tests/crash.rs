@@ -4,7 +4,9 @@
 //! present, the account invariants hold and money is conserved; at the end, once expired
 //! reservations are settled, nothing is left reserved. The load touches 12 of the example's
 //! 5 708 accounts, so after the first full snapshot the ledger's snapshots are deltas, and the
-//! restarts load a full snapshot with deltas laid over it.
+//! restarts load a full snapshot with deltas laid over it. Snapshots are also asked for one
+//! after the other through the admin API, so kills land while snapshot files are written,
+//! renamed and pruned.
 
 mod support;
 
@@ -178,6 +180,8 @@ enabled = false
     let acked: Arc<Mutex<HashMap<String, i64>>> = Arc::new(Mutex::new(HashMap::new()));
     let mut rng = rand::thread_rng();
     let mut completed_calls = 0usize;
+    // Kills that left a snapshot's temporary file behind (a snapshot being written).
+    let mut mid_snapshot = 0usize;
     for round in 0..kills {
         let mut node = start(&cfg, m3ua, admin);
         check(node.admin, &acked.lock().unwrap(), false);
@@ -228,9 +232,42 @@ enabled = false
                 0
             }));
         }
+        {
+            // Snapshots on request, one after the other, full and delta in turn, besides the
+            // automatic ones: so that kills also land while a snapshot file is being written,
+            // renamed or pruned.
+            let stop = stop.clone();
+            let addr = node.admin;
+            workers.push(std::thread::spawn(move || {
+                let mut full = round % 2 == 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let path = if full {
+                        "/ledger/snapshot?full=true"
+                    } else {
+                        "/ledger/snapshot"
+                    };
+                    let r = std::panic::catch_unwind(|| http(addr, "POST", path, Some("t"), None));
+                    if !matches!(r, Ok((200, _))) {
+                        break;
+                    }
+                    full = !full;
+                }
+                0
+            }));
+        }
         std::thread::sleep(Duration::from_millis(rng.gen_range(150..700)));
         node.child.kill().unwrap(); // SIGKILL
         node.child.wait().unwrap();
+        let ledger_dir = dir.path().join("data").join("ledger");
+        if std::fs::read_dir(&ledger_dir).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with("snapshot-") && n.ends_with(".tmp"))
+            })
+        }) {
+            mid_snapshot += 1;
+        }
         stop.store(true, Ordering::Relaxed);
         for w in workers {
             completed_calls += w.join().unwrap_or(0);
@@ -282,5 +319,7 @@ enabled = false
         segments.iter().any(|(_, len)| *len == 65536),
         "no preallocated segment: {segments:?}"
     );
-    eprintln!("crash test: {kills} kills, {completed_calls} completed calls");
+    eprintln!(
+        "crash test: {kills} kills ({mid_snapshot} while a snapshot was being written), {completed_calls} completed calls"
+    );
 }
