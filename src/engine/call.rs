@@ -64,7 +64,7 @@ struct Now {
 impl Now {
     fn read() -> Now {
         thread_local! {
-            /// (monotonic, wall clock in ns since the Unix epoch) read together.
+            /// (monotonic, wall clock in ns since the Unix epoch), the wall clock read first.
             static ANCHOR: Cell<Option<(Instant, u128)>> = const { Cell::new(None) };
         }
         let at = Instant::now();
@@ -77,7 +77,12 @@ impl Now {
                     .duration_since(UNIX_EPOCH)
                     .map(|d| d.as_nanos())
                     .unwrap_or(0);
-                a.set(Some((at, ns)));
+                // The anchor's monotonic reading is taken after the wall clock's, so that a
+                // time derived from it never runs ahead of the wall clock (it lags by the
+                // gap between the two reads instead). Anchored on `at`, read before, a time
+                // derived later ran ahead by that gap, which crossed a millisecond now and
+                // then (a thread preempted between the reads made it a whole one).
+                a.set(Some((Instant::now(), ns)));
                 ns
             }
         });
