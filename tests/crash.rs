@@ -180,6 +180,7 @@ enabled = false
     let acked: Arc<Mutex<HashMap<String, i64>>> = Arc::new(Mutex::new(HashMap::new()));
     let mut rng = rand::thread_rng();
     let mut completed_calls = 0usize;
+    let ledger_dir = dir.path().join("data").join("ledger");
     // Kills that left a snapshot's temporary file behind (a snapshot being written).
     let mut mid_snapshot = 0usize;
     for round in 0..kills {
@@ -258,7 +259,6 @@ enabled = false
         std::thread::sleep(Duration::from_millis(rng.gen_range(150..700)));
         node.child.kill().unwrap(); // SIGKILL
         node.child.wait().unwrap();
-        let ledger_dir = dir.path().join("data").join("ledger");
         if std::fs::read_dir(&ledger_dir).is_ok_and(|d| {
             d.flatten().any(|e| {
                 e.file_name()
@@ -305,7 +305,6 @@ enabled = false
     assert!(completed_calls > 0, "calls ran between the kills");
     // ledger.preallocate is on by default: the journal went into preallocated segments
     // (segment_bytes long, records followed by zeros) and replayed across every kill.
-    let ledger_dir = dir.path().join("data").join("ledger");
     let segments: Vec<(String, u64)> = std::fs::read_dir(&ledger_dir)
         .unwrap()
         .map(|e| e.unwrap())
