@@ -9,7 +9,7 @@ runs in Grafana (Grafana's `$__rate_interval`/`$__range` replaced by fixed windo
 with /api/v1/query_range. The README's picture is made this way from a real loaded run:
 
     STROWGER_LOAD_SECS=120 STROWGER_RENDER_OVERVIEW=$PWD/docs/overview.png \
-        cargo test --release --test prometheus
+        cargo test --profile test-release --test prometheus
 
 Needs matplotlib (`python3 -m pip install matplotlib`).
 """
