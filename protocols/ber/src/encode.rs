@@ -76,18 +76,16 @@ pub fn write_constructed(buf: &mut BytesMut, tag: Tag, f: impl FnOnce(&mut Bytes
 
 /// Write an INTEGER (or any tag with INTEGER contents) in minimal two's complement.
 pub fn write_integer(buf: &mut BytesMut, tag: Tag, v: i64) {
-    let bytes = v.to_be_bytes();
-    let mut i = 0;
-    while i < 7 {
-        let b = bytes[i];
-        let next_top = bytes[i + 1] & 0x80;
-        if (b == 0 && next_top == 0) || (b == 0xff && next_top != 0) {
-            i += 1;
-        } else {
-            break;
-        }
+    // Octets needed: the significant bits plus one sign bit (leading octets that only repeat
+    // the sign are dropped), at least one. At most 8, so the length is one octet.
+    let redundant = if v < 0 { !v } else { v }.leading_zeros() as usize;
+    let n = (64 - redundant + 8) / 8;
+    write_tag(buf, tag);
+    buf.put_u8(n as u8);
+    // Byte by byte: a `put_slice` of a few octets is a call to `memcpy`.
+    for i in (0..n).rev() {
+        buf.put_u8((v >> (8 * i)) as u8);
     }
-    write_tlv(buf, tag, &bytes[i..]);
 }
 
 /// Write a non-negative INTEGER of up to 64 bits.
@@ -149,6 +147,12 @@ mod tests {
             (-128, &[0x80]),
             (-129, &[0xff, 0x7f]),
             (256, &[0x01, 0x00]),
+            (-1, &[0xff]),
+            (-256, &[0xff, 0x00]),
+            (32767, &[0x7f, 0xff]),
+            (32768, &[0x00, 0x80, 0x00]),
+            (i64::MAX, &[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            (i64::MIN, &[0x80, 0, 0, 0, 0, 0, 0, 0]),
         ] {
             let mut b = BytesMut::new();
             write_integer(&mut b, Tag::INTEGER, v);
