@@ -68,23 +68,24 @@ impl Now {
             static ANCHOR: Cell<Option<(Instant, u128)>> = const { Cell::new(None) };
         }
         let at = Instant::now();
-        let wall_ns = ANCHOR.with(|a| match a.get() {
-            Some((base, ns)) if at.saturating_duration_since(base) < Duration::from_secs(1) => {
-                ns + at.saturating_duration_since(base).as_nanos()
+        let wall_ns = ANCHOR.with(|a| {
+            if let Some((base, ns)) = a.get() {
+                let since = at.saturating_duration_since(base);
+                if since < Duration::from_secs(1) {
+                    return ns + since.as_nanos();
+                }
             }
-            _ => {
-                let ns = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0);
-                // The anchor's monotonic reading is taken after the wall clock's, so that a
-                // time derived from it never runs ahead of the wall clock (it lags by the
-                // gap between the two reads instead). Anchored on `at`, read before, a time
-                // derived later ran ahead by that gap, which crossed a millisecond now and
-                // then (a thread preempted between the reads made it a whole one).
-                a.set(Some((Instant::now(), ns)));
-                ns
-            }
+            let ns = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            // The anchor's monotonic reading is taken after the wall clock's, so that a time
+            // derived from it never runs ahead of the wall clock (it lags by the gap between
+            // the two reads instead). Anchored on `at`, read before, a time derived later ran
+            // ahead by that gap, which crossed a millisecond now and then (a thread preempted
+            // between the reads made it a whole one).
+            a.set(Some((Instant::now(), ns)));
+            ns
         });
         Now {
             at,
